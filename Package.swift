@@ -1,0 +1,108 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "hubroute",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "hubroute", targets: ["App"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", exact: "2.5.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-openapi-generator.git", exact: "1.14.3"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime.git", exact: "1.13.4"),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird.git", exact: "2.1.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", exact: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-configuration.git", exact: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", exact: "6.2.2"),
+    ],
+    targets: [
+        // Shared ground: database access, migrations, problem errors, money, configuration.
+        .target(
+            name: "Core",
+            dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Configuration", package: "swift-configuration"),
+            ],
+            resources: [.copy("Migrations")],
+            swiftSettings: swiftSettings
+        ),
+        // Users, tokens, roles, merchants and hub staff membership.
+        .target(
+            name: "Identity",
+            dependencies: [
+                "Core",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "Orders", dependencies: ["Core", "Identity"], swiftSettings: swiftSettings),
+        .target(name: "Hubs", dependencies: ["Core", "Identity", "Orders"], swiftSettings: swiftSettings),
+        .target(name: "Refunds", dependencies: ["Core", "Orders"], swiftSettings: swiftSettings),
+        .target(name: "Analytics", dependencies: ["Core"], swiftSettings: swiftSettings),
+        // The HTTP surface: generated from openapi.yaml, middlewares, handlers, service wiring.
+        .target(
+            name: "Server",
+            dependencies: [
+                "Core", "Identity", "Hubs", "Orders", "Refunds", "Analytics",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            resources: [.copy("openapi.yaml")],
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
+        ),
+        // The `hubroute` executable: commands only.
+        .executableTarget(
+            name: "App",
+            dependencies: [
+                "Server",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Test support: a migrated template database cloned per test, an app over real HTTP.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "Core", "Server",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "IdentityTests", dependencies: ["Identity", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "HubsTests", dependencies: ["Hubs", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "OrdersTests", dependencies: ["Orders", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "RefundsTests", dependencies: ["Refunds", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AnalyticsTests", dependencies: ["Analytics", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AppTests",
+            dependencies: [
+                "Server", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

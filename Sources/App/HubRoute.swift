@@ -1,0 +1,113 @@
+import ArgumentParser
+import Configuration
+import Core
+import Foundation
+import Hummingbird
+import Logging
+import Server
+import ServiceLifecycle
+
+@main
+struct HubRoute: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hubroute",
+        abstract: "HubRoute: a multi-merchant marketplace whose parcels move through staffed hubs.",
+        subcommands: [Serve.self, Migrate.self, CreateAdmin.self, SeedDemo.self],
+        defaultSubcommand: Serve.self)
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the HTTP service.")
+
+    func run() async throws {
+        let (config, logger) = try await Runtime.load()
+        let database = try Services.makeDatabase(config: config, logger: logger)
+        let services = await Services(config: config, database: database)
+        let app = try HubRouteApplication.build(services: services, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [database.client, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply pending database migrations.")
+
+    func run() async throws {
+        let (config, logger) = try await Runtime.load()
+        try await Runtime.withServices(config: config, logger: logger) { services in
+            let applied = try await services.migrator.migrate(services.database)
+            print(applied.isEmpty ? "Migrations are current." : "Applied \(applied.count): \(applied.joined(separator: ", "))")
+        }
+    }
+}
+
+struct CreateAdmin: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create-admin", abstract: "Create an admin, or promote the account with this email.")
+
+    @Option(help: "The admin's email.") var email: String
+    @Option(help: "The admin's password (at least 10 characters).") var password: String
+    @Option(name: .customLong("full-name"), help: "The admin's name.") var fullName = "Administrator"
+    @Option(help: "A Kenyan mobile number.") var phone = "0700000000"
+
+    func run() async throws {
+        let (config, logger) = try await Runtime.load()
+        try await Runtime.withServices(config: config, logger: logger) { services in
+            let created = try await services.users.createAdmin(
+                email: email, password: password, fullName: fullName, phone: phone, hasher: services.passwords)
+            print(created ? "Created admin \(email)." : "Promoted \(email) to admin and set the password.")
+        }
+    }
+}
+
+struct SeedDemo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "seed-demo", abstract: "Load demo hubs, zones, merchants, products and users (idempotent).")
+
+    func run() async throws {
+        let (config, logger) = try await Runtime.load()
+        guard config.environment != .production else {
+            throw ValidationError("seed-demo creates accounts with published passwords; it refuses to run with APP_ENV=production")
+        }
+        try await Runtime.withServices(config: config, logger: logger) { services in
+            let report = try await DemoSeeder(services: services).seed()
+            print(report)
+        }
+    }
+}
+
+/// Configuration, logging and a running connection pool for the commands.
+enum Runtime {
+    static func load() async throws -> (AppConfig, Logger) {
+        let reader = ConfigReader(providers: [
+            EnvironmentVariablesProvider(),
+            try await EnvironmentVariablesProvider(environmentFilePath: ".env", allowMissing: true),
+        ])
+        let config: AppConfig
+        do {
+            config = try AppConfig.load(from: reader)
+        } catch let error as ConfigurationError {
+            throw ValidationError("refusing to start: \(error.setting) \(error.message)")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardOutput(label: label)
+            handler.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
+            return handler
+        }
+        return (config, Logger(label: "hubroute"))
+    }
+
+    static func withServices(
+        config: AppConfig, logger: Logger, _ body: @escaping @Sendable (Services) async throws -> Void
+    ) async throws {
+        let database = try Services.makeDatabase(config: config, logger: logger)
+        let services = await Services(config: config, database: database)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await database.client.run() }
+            defer { group.cancelAll() }
+            try await body(services)
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import Configuration
+import Foundation
+
+/// Every setting of the service, read once at start from the environment (and `.env` in
+/// development) and validated; `.env.example` documents each one.
+public struct AppConfig: Sendable {
+    public enum Environment: String, Sendable {
+        case development, test, production
+    }
+
+    public var environment: Environment
+    public var host: String
+    public var port: Int
+    public var databaseURL: String
+    public var databasePoolSize: Int
+    public var databaseTimeout: Duration
+    public var jwtSecret: String
+    public var accessTokenTTL: Duration
+    public var refreshTokenTTL: Duration
+    public var bcryptCost: Int
+    public var authRateLimit: RateLimit
+    public var defaultCommissionBps: Int
+    public var logLevel: String
+
+    public struct RateLimit: Sendable {
+        public var perIP: Int
+        public var perEmail: Int
+        public var window: Duration
+        public init(perIP: Int, perEmail: Int, window: Duration) {
+            self.perIP = perIP
+            self.perEmail = perEmail
+            self.window = window
+        }
+    }
+
+    /// Only for development and tests; production refuses to start with it.
+    public static let developmentJWTSecret = "development-only-jwt-secret-do-not-use-in-production"
+    public static let minimumJWTSecretBytes = 32
+
+    /// Reads and validates the settings; throws a `ConfigurationError` naming the first bad one.
+    public static func load(from reader: ConfigReader) throws -> AppConfig {
+        let settings = Settings(reader: reader)
+        let environmentName = settings.string("APP_ENV") ?? "development"
+        guard let environment = Environment(rawValue: environmentName) else {
+            throw ConfigurationError(setting: "APP_ENV", message: "must be development, test or production, not \"\(environmentName)\"")
+        }
+        guard let databaseURL = settings.string("DATABASE_URL") else {
+            throw ConfigurationError(setting: "DATABASE_URL", message: "is required (postgres://user@host:port/database)")
+        }
+        let jwtSecret = settings.string("JWT_SECRET") ?? (environment == .production ? "" : developmentJWTSecret)
+        if environment == .production {
+            guard !jwtSecret.isEmpty else {
+                throw ConfigurationError(setting: "JWT_SECRET", message: "is required in production")
+            }
+            guard jwtSecret != developmentJWTSecret, !jwtSecret.lowercased().contains("change") else {
+                throw ConfigurationError(setting: "JWT_SECRET", message: "is the development default; set a random secret")
+            }
+        }
+        guard jwtSecret.utf8.count >= minimumJWTSecretBytes else {
+            throw ConfigurationError(setting: "JWT_SECRET", message: "must be at least \(minimumJWTSecretBytes) bytes")
+        }
+        let bcryptCost = try settings.int("BCRYPT_COST", default: 12, in: 4...31)
+        if environment == .production && bcryptCost < 10 {
+            throw ConfigurationError(setting: "BCRYPT_COST", message: "must be at least 10 in production")
+        }
+        return AppConfig(
+            environment: environment,
+            host: settings.string("HOST") ?? "127.0.0.1",
+            port: try settings.int("PORT", default: 8080, in: 0...65535),
+            databaseURL: databaseURL,
+            databasePoolSize: try settings.int("DATABASE_POOL_SIZE", default: 8, in: 1...200),
+            databaseTimeout: .seconds(try settings.int("DATABASE_TIMEOUT_SECONDS", default: 5, in: 1...300)),
+            jwtSecret: jwtSecret,
+            accessTokenTTL: .seconds(try settings.int("ACCESS_TOKEN_TTL_SECONDS", default: 900, in: 60...86_400)),
+            refreshTokenTTL: .seconds(86_400 * (try settings.int("REFRESH_TOKEN_TTL_DAYS", default: 30, in: 1...365))),
+            bcryptCost: bcryptCost,
+            authRateLimit: RateLimit(
+                perIP: try settings.int("AUTH_RATE_LIMIT_PER_IP", default: 30, in: 1...100_000),
+                perEmail: try settings.int("AUTH_RATE_LIMIT_PER_EMAIL", default: 10, in: 1...100_000),
+                window: .seconds(try settings.int("AUTH_RATE_LIMIT_WINDOW_SECONDS", default: 60, in: 1...86_400))),
+            defaultCommissionBps: try settings.int("DEFAULT_COMMISSION_BPS", default: 1000, in: 0...10_000),
+            logLevel: settings.string("LOG_LEVEL") ?? "info")
+    }
+}
+
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    public let setting: String
+    public let message: String
+
+    public init(setting: String, message: String) {
+        self.setting = setting
+        self.message = message
+    }
+
+    public var description: String { "configuration error: \(setting) \(message)" }
+}
+
+/// Reads settings by their environment-variable names.
+private struct Settings {
+    let reader: ConfigReader
+
+    func string(_ name: String) -> String? {
+        let key = name.lowercased().replacingOccurrences(of: "_", with: ".")
+        guard let value = reader.string(forKey: ConfigKey(key), isSecret: name.contains("SECRET") || name == "DATABASE_URL")
+        else { return nil }
+        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        return trimmed.isEmpty ? nil : trimmed
+    }
+
+    func int(_ name: String, default defaultValue: Int, in range: ClosedRange<Int>) throws -> Int {
+        guard let text = string(name) else { return defaultValue }
+        guard let value = Int(text), range.contains(value) else {
+            throw ConfigurationError(setting: name, message: "must be a whole number in \(range.lowerBound)...\(range.upperBound), not \"\(text)\"")
+        }
+        return value
+    }
+}

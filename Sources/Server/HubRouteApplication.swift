@@ -1,0 +1,52 @@
+import Core
+import Foundation
+import Hummingbird
+import Logging
+import OpenAPIHummingbird
+import OpenAPIRuntime
+
+/// Builds the HTTP application: the generated routes, the OpenAPI document, and the
+/// middlewares every request passes through (request log and metrics, problem+json errors,
+/// the 1 MiB body limit). The caller runs the database pool (`services.database.client`).
+public enum HubRouteApplication {
+    public static func build(
+        services: Services, logger: Logger, metrics: HTTPMetrics = HTTPMetrics()
+    ) throws -> some ApplicationProtocol {
+        let router = Router(context: AppRequestContext.self)
+        router.add(middleware: RequestLogMiddleware(logger: logger, metrics: metrics))
+        router.add(middleware: ProblemMiddleware(logger: logger))
+        try OpenAPIDocument.register(on: router)
+        let api = API(services: services, metrics: metrics)
+        try api.registerHandlers(on: router, serverURL: URL(string: "/")!)
+        var app = Application(
+            router: router,
+            configuration: .init(
+                address: .hostname(services.config.host, port: services.config.port), serverName: "hubroute"),
+            logger: logger)
+        app.beforeServerStarts {
+            // Serving against a schema this build does not match would fail request by request.
+            if case .pending(let names) = try await services.migrator.status(services.database) {
+                throw ConfigurationError(
+                    setting: "DATABASE_URL", message: "has pending migrations (\(names.joined(separator: ", "))); run `hubroute migrate`")
+            }
+        }
+        return app
+    }
+}
+
+/// Serves the document the server is generated from, as YAML and as JSON.
+enum OpenAPIDocument {
+    static func register(on router: Router<AppRequestContext>) throws {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml") else {
+            throw ConfigurationError(setting: "openapi.yaml", message: "is missing from the service's resources")
+        }
+        let yaml = try String(contentsOf: url, encoding: .utf8)
+        let json = try JSONConversion.json(fromYAML: yaml)
+        router.get("/openapi.yaml") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: yaml)))
+        }
+        router.get("/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json)))
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import Core
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import OpenAPIRuntime
+
+/// Turns every failure into `application/problem+json` (SPEC section 12). Problems thrown by
+/// the services pass through; request-decoding failures become 400 or 422; anything else is
+/// logged and answered with a generic 500 that reveals nothing.
+struct ProblemMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            var request = request
+            // Collecting here applies the 1 MiB limit before any handler reads the body.
+            _ = try await request.collectBody(upTo: context.maxUploadSize)
+            return try await next(request, context)
+        } catch {
+            let problem = problem(for: error, request: request)
+            if problem.status >= 500 && problem.code == Problem.internalError.code {
+                logger.error(
+                    "unhandled error",
+                    metadata: ["request_id": .string(RequestInfo.current.id), "error": .string(String(reflecting: error))])
+            }
+            return Self.response(problem)
+        }
+    }
+
+    static func response(_ problem: Problem) -> Response {
+        var headers: HTTPFields = [.contentType: "application/problem+json"]
+        for (name, value) in problem.headers {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
+        return Response(
+            status: .init(code: problem.status), headers: headers,
+            body: .init(byteBuffer: ByteBuffer(bytes: problem.jsonBody())))
+    }
+
+    private func problem(for error: any Error, request: Request) -> Problem {
+        switch error {
+        case let problem as Problem:
+            return problem
+        case let serverError as ServerError:
+            return problem(for: serverError)
+        case let httpError as HTTPError:
+            return problem(for: httpError, request: request)
+        default:
+            return .internalError
+        }
+    }
+
+    private func problem(for error: ServerError) -> Problem {
+        if let problem = error.underlyingError as? Problem { return problem }
+        if let decoding = error.underlyingError as? DecodingError { return Self.problem(for: decoding) }
+        if error.operationInput == nil {
+            // The runtime could not turn the request into the operation's input: a missing
+            // body or header, a parameter of the wrong type, an unexpected content type.
+            return .malformedRequest(error.causeDescription)
+        }
+        logger.error(
+            "handler failed",
+            metadata: [
+                "request_id": .string(RequestInfo.current.id), "operation": .string(error.operationID),
+                "error": .string(String(reflecting: error.underlyingError)),
+            ])
+        return .internalError
+    }
+
+    static func problem(for error: DecodingError) -> Problem {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .dataCorrupted(let context) where context.codingPath.isEmpty:
+            return .malformedRequest("The body is not valid JSON.")
+        case .dataCorrupted(let context):
+            return .validation(field: path(context), "has a value that is not allowed")
+        case .keyNotFound(let key, let context):
+            let parent = path(context)
+            return .validation(field: parent.isEmpty ? key.stringValue : "\(parent).\(key.stringValue)", "is required")
+        case .typeMismatch(let type, let context):
+            return .validation(field: path(context), "must be \(Self.describe(type))")
+        case .valueNotFound(let type, let context):
+            return .validation(field: path(context), "must be \(Self.describe(type)), not null")
+        @unknown default:
+            return .malformedRequest("The body could not be read.")
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        let name = String(describing: type)
+        if name.contains("Int") { return "an integer" }
+        if name.contains("Bool") { return "true or false" }
+        if name.contains("String") { return "a string" }
+        if name.contains("Array") { return "an array" }
+        return "an object of the documented shape"
+    }
+
+    private func problem(for error: HTTPError, request: Request) -> Problem {
+        switch error.status.code {
+        case 404:
+            return Problem(
+                status: 404, code: "not_found", title: "Not found", detail: "No route matches \(request.method) \(request.uri.path).")
+        case 405:
+            return Problem(
+                status: 405, code: "method_not_allowed", title: "Method not allowed",
+                detail: "\(request.method) is not allowed here.")
+        case 413:
+            return Problem(
+                status: 413, code: "payload_too_large", title: "Payload too large",
+                detail: "Request bodies are limited to 1 MiB.")
+        case 400..<500:
+            return Problem(
+                status: error.status.code, code: "bad_request", title: error.status.reasonPhrase,
+                detail: error.body ?? error.status.reasonPhrase)
+        default:
+            return .internalError
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Hummingbird
+import Logging
+import Prometheus
+
+/// One structured log line and one metrics sample per request, with a request id echoed in
+/// `X-Request-Id`. Logs the route template, never the raw path: callback paths carry secrets.
+struct RequestLogMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    let logger: Logger
+    let metrics: HTTPMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let requestID = Self.requestID(from: request)
+        let info = RequestInfo(
+            id: requestID, clientIP: context.remoteAddress?.ipAddress ?? "unknown",
+            authorization: request.headers[.authorization])
+        var response = try await RequestInfo.$current.withValue(info) {
+            try await next(request, context)
+        }
+        response.headers[.init("X-Request-Id")!] = requestID
+        let duration = ContinuousClock.now - start
+        let route = context.endpointPath ?? "unmatched"
+        metrics.record(method: request.method.rawValue, route: route, status: response.status.code, duration: duration)
+        logger.info(
+            "request",
+            metadata: [
+                "request_id": .string(requestID), "method": .string(request.method.rawValue), "route": .string(route),
+                "status": .stringConvertible(response.status.code),
+                "duration_ms": .string(String(format: "%.2f", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000)),
+            ])
+        return response
+    }
+
+    /// Keeps a caller's request id when it is short and plain, otherwise makes one.
+    private static func requestID(from request: Request) -> String {
+        if let given = request.headers[.init("X-Request-Id")!], (1...64).contains(given.count),
+            given.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+        {
+            return given
+        }
+        return UUID().uuidString.lowercased()
+    }
+}
+
+/// Request counters and latency histograms for `/metrics`.
+public final class HTTPMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+    }
+
+    func record(method: String, route: String, status: Int, duration: Duration) {
+        let labels = [("method", method), ("route", route), ("status", String(status))]
+        registry.makeCounter(
+            descriptor: .init(metricName: "http_requests", unitName: "total", helpText: "HTTP requests answered"), labels: labels
+        ).increment()
+        registry.makeDurationHistogram(
+            descriptor: .init(metricName: "http_request_duration", unitName: "seconds", helpText: "Time to answer HTTP requests"),
+            labels: [("method", method), ("route", route)],
+            buckets: [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+                      .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5)]
+        ).record(duration)
+    }
+
+    func exposition() -> String {
+        registry.emitToString()
+    }
+}

@@ -1,0 +1,46 @@
+import Core
+import Foundation
+import Hubs
+import Identity
+import Logging
+import PostgresNIO
+
+/// The domain services of one running service, built once from configuration.
+public struct Services: Sendable {
+    public let config: AppConfig
+    public let database: Database
+    public let effects: Effects
+    public let passwords: PasswordHasher
+    public let auth: AuthService
+    public let users: UserAdministration
+    public let staff: HubStaffService
+    public let merchantApplications: MerchantApplications
+    public let places: Places
+    public let migrator: Migrator
+
+    public init(config: AppConfig, database: Database, effects: Effects = .live) async {
+        self.config = config
+        self.database = database
+        self.effects = effects
+        self.passwords = PasswordHasher(cost: config.bcryptCost)
+        self.auth = AuthService(
+            database: database, passwords: passwords,
+            accessTokens: await AccessTokens(secret: config.jwtSecret, lifetime: config.accessTokenTTL),
+            rateLimiter: RateLimiter(database: database, window: config.authRateLimit.window),
+            limits: .init(perIP: config.authRateLimit.perIP, perEmail: config.authRateLimit.perEmail),
+            refreshTokenLifetime: config.refreshTokenTTL, effects: effects)
+        self.users = UserAdministration(database: database, effects: effects)
+        self.staff = HubStaffService(database: database, effects: effects)
+        self.merchantApplications = MerchantApplications(
+            database: database, effects: effects, defaultCommissionBps: config.defaultCommissionBps)
+        self.places = Places(database: database, effects: effects)
+        self.migrator = Migrator()
+    }
+
+    /// A connection pool for the configured database; it runs as part of the service group.
+    public static func makeDatabase(config: AppConfig, logger: Logger) throws -> Database {
+        let configuration = try Database.configuration(
+            url: config.databaseURL, maximumConnections: config.databasePoolSize, statementTimeout: config.databaseTimeout)
+        return Database(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger, timeout: config.databaseTimeout)
+    }
+}

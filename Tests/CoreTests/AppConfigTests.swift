@@ -1,0 +1,62 @@
+import Configuration
+import Core
+import Testing
+
+@Suite struct AppConfigTests {
+    func load(_ values: [String: String]) throws -> AppConfig {
+        try AppConfig.load(from: ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: values)))
+    }
+
+    let database = ["DATABASE_URL": "postgres://postgres@127.0.0.1:5432/hubroute"]
+    let strongSecret = "k3J9x0Qm1VZr8Yt2Lp5Wn7Hc4Bd6Fg0Ae2Su9Xo"
+
+    @Test func developmentStartsWithDefaults() throws {
+        let config = try load(database)
+        #expect(config.environment == .development)
+        #expect(config.port == 8080)
+        #expect(config.databasePoolSize == 8)
+        #expect(config.jwtSecret == AppConfig.developmentJWTSecret)
+    }
+
+    @Test func productionRefusesAMissingJWTSecret() {
+        #expect(throws: ConfigurationError(setting: "JWT_SECRET", message: "is required in production")) {
+            try load(database.merging(["APP_ENV": "production"]) { $1 })
+        }
+    }
+
+    @Test func productionRefusesTheDevelopmentSecret() throws {
+        let error = #expect(throws: ConfigurationError.self) {
+            try load(database.merging(["APP_ENV": "production", "JWT_SECRET": AppConfig.developmentJWTSecret]) { $1 })
+        }
+        #expect(error?.setting == "JWT_SECRET")
+    }
+
+    @Test func productionRefusesAShortSecret() throws {
+        let error = #expect(throws: ConfigurationError.self) {
+            try load(database.merging(["APP_ENV": "production", "JWT_SECRET": "short-secret-1234"]) { $1 })
+        }
+        #expect(error?.setting == "JWT_SECRET")
+        #expect(error?.message.contains("32 bytes") == true)
+    }
+
+    @Test func productionRefusesWeakBcrypt() throws {
+        let error = #expect(throws: ConfigurationError.self) {
+            try load(database.merging(["APP_ENV": "production", "JWT_SECRET": strongSecret, "BCRYPT_COST": "4"]) { $1 })
+        }
+        #expect(error?.setting == "BCRYPT_COST")
+    }
+
+    @Test func productionStartsWithSafeSettings() throws {
+        let config = try load(database.merging(["APP_ENV": "production", "JWT_SECRET": strongSecret]) { $1 })
+        #expect(config.environment == .production)
+        #expect(config.bcryptCost == 12)
+    }
+
+    @Test func badValuesNameTheSetting() throws {
+        #expect(throws: ConfigurationError.self) { try load([:]) }
+        let port = #expect(throws: ConfigurationError.self) { try load(database.merging(["PORT": "eighty"]) { $1 }) }
+        #expect(port?.setting == "PORT")
+        let environment = #expect(throws: ConfigurationError.self) { try load(database.merging(["APP_ENV": "prod"]) { $1 }) }
+        #expect(environment?.setting == "APP_ENV")
+    }
+}

@@ -1,0 +1,112 @@
+import Core
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A fresh, migrated database for each test, cloned from a template that is migrated once per
+/// test run. `scripts/test.sh` starts the server and sets `TEST_DATABASE_URL`.
+public enum TestDatabase {
+    public static let serverURL =
+        ProcessInfo.processInfo.environment["TEST_DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:54339/postgres"
+
+    static let logger = Logger(label: "test-database")
+
+    /// Runs `body` with a connection pool on a new database, dropped afterwards; `migrated:
+    /// false` gives an empty database.
+    public static func with<T: Sendable>(
+        migrated: Bool = true, _ body: @escaping @Sendable (Database, String) async throws -> T
+    ) async throws -> T {
+        let name = try await Clones.shared.create(fromTemplate: migrated)
+        let url = databaseURL(name)
+        let database = try makeDatabase(url: url)
+        let result: Result<T, any Error> = await withTaskGroup(of: Void.self) { group in
+            group.addTask { await database.client.run() }
+            defer { group.cancelAll() }
+            do { return .success(try await body(database, url)) } catch { return .failure(error) }
+        }
+        try await Clones.shared.drop(name)
+        return try result.get()
+    }
+
+    public static func databaseURL(_ name: String) -> String {
+        var components = URLComponents(string: serverURL)!
+        components.path = "/" + name
+        return components.string!
+    }
+
+    static func makeDatabase(url: String, connections: Int = 6) throws -> Database {
+        let configuration = try Database.configuration(url: url, maximumConnections: connections, statementTimeout: .seconds(20))
+        return Database(
+            client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger, timeout: .seconds(20))
+    }
+
+    /// Runs one statement on the server's maintenance database.
+    static func admin(_ sql: String) async throws {
+        let database = try makeDatabase(url: serverURL, connections: 1)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await database.client.run() }
+            defer { group.cancelAll() }
+            do {
+                _ = try await database.query(PostgresQuery(unsafeSQL: sql))
+            } catch {
+                throw TestDatabaseError(statement: sql, error: String(reflecting: error))
+            }
+        }
+    }
+}
+
+/// Creates and drops the per-test databases; the template is migrated once per process.
+actor Clones {
+    static let shared = Clones()
+
+    private var template: Task<String, any Error>?
+
+    func create(fromTemplate: Bool) async throws -> String {
+        let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        guard fromTemplate else {
+            try await TestDatabase.admin("CREATE DATABASE \(name)")
+            return name
+        }
+        let template = try await templateName()
+        // The template's last session may still be closing right after migration.
+        for attempt in 1...20 {
+            do {
+                try await TestDatabase.admin("CREATE DATABASE \(name) TEMPLATE \(template)")
+                return name
+            } catch where attempt < 20 && String(reflecting: error).contains("being accessed by other users") {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        return name
+    }
+
+    func drop(_ name: String) async throws {
+        try await TestDatabase.admin("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+    }
+
+    private func templateName() async throws -> String {
+        if let template { return try await template.value }
+        let task = Task<String, any Error> {
+            let name = "hubroute_template_\(ProcessInfo.processInfo.processIdentifier)"
+            try await TestDatabase.admin("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+            try await TestDatabase.admin("CREATE DATABASE \(name)")
+            let database = try TestDatabase.makeDatabase(url: TestDatabase.databaseURL(name), connections: 1)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await database.client.run() }
+                defer { group.cancelAll() }
+                try await Migrator().migrate(database)
+            }
+            // Let the pool close its connection: a template must have no sessions when cloned.
+            try await Task.sleep(for: .milliseconds(200))
+            return name
+        }
+        template = task
+        return try await task.value
+    }
+}
+
+struct TestDatabaseError: Error, CustomStringConvertible {
+    let statement: String
+    let error: String
+    var description: String { "\(statement): \(error)" }
+}

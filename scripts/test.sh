@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs the whole test suite against a throwaway PostgreSQL cluster: installs what is missing,
+# starts the cluster, builds once, runs every test in that build, then the backup/restore
+# end-to-end checks on a migrated and seeded database.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/postgres.sh
+
+ensure_system_packages
+
+PG_PORT=${HUBROUTE_TEST_PG_PORT:-54339}
+while port_in_use "$PG_PORT"; do PG_PORT=$((PG_PORT + 1)); done
+PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/hubroute-test-pg.XXXXXX")
+cleanup() { stop_cluster "$PG_DIR"; rm -rf "$PG_DIR"; }
+trap cleanup EXIT
+if [ "$(id -u)" = 0 ]; then chmod 755 "$PG_DIR"; fi
+start_cluster "$PG_DIR/data" "$PG_PORT" throwaway
+
+export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+
+log "building"
+swift build --build-tests
+log "running the tests"
+swift test --skip-build
+
+if [ -x scripts/tests/backup_restore_test.sh ]; then
+    log "backup and restore, end to end"
+    create_database "$PG_PORT" backup_source
+    BIN=$(swift build --show-bin-path)/hubroute
+    DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/backup_source" APP_ENV=test "$BIN" migrate >/dev/null
+    DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/backup_source" APP_ENV=test BCRYPT_COST=4 "$BIN" seed-demo >/dev/null
+    DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/backup_source" scripts/tests/backup_restore_test.sh
+fi
