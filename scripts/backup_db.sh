@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Back up the HubRoute PostgreSQL database with pg_dump (custom format).
-# See --help, and docs/backups.md.
+# See --help, and the Backups section of README.md.
 set -euo pipefail
 
 PROG=backup_db

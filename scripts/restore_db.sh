@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Restore a HubRoute backup made by scripts/backup_db.sh.
-# See --help, and docs/backups.md.
+# See --help, and the Backups section of README.md.
 set -euo pipefail
 
 PROG=restore_db

@@ -106,7 +106,9 @@ public enum DatabaseError {
             let constraint = error.serverInfo?[.constraintName] ?? "constraint"
             switch state {
             case "23505":
-                return Problem.conflict("A record with the same \(readable(constraint)) already exists.")
+                var problem = Problem.conflict("A record with the same \(readable(constraint)) already exists.")
+                problem.constraint = constraint
+                return problem
             case "23503":
                 return Problem.validation(field: readable(constraint), "refers to something that does not exist")
             case "23514", "23502", "22P02", "22003", "22001":
@@ -130,6 +132,7 @@ public enum DatabaseError {
 
     /// The unique-violation constraint of a failed statement, for services that translate their own.
     public static func uniqueViolation(_ error: any Error) -> String? {
+        if let problem = error as? Problem, problem.status == 409 { return problem.constraint }
         guard let psql = error as? PSQLError, psql.serverInfo?[.sqlState] == "23505" else { return nil }
         return psql.serverInfo?[.constraintName]
     }

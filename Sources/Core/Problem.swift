@@ -23,6 +23,9 @@ public struct Problem: Error, Sendable, Equatable {
     public var extensions: [String: JSONValue]
     /// Extra response headers, e.g. `Retry-After`.
     public var headers: [String: String]
+    /// The database constraint behind a mapped violation, for services that explain their own;
+    /// never sent to the client.
+    public var constraint: String?
 
     public init(
         status: Int, code: String, title: String, detail: String,

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 import OpenAPIRuntime
 
 /// Turns every failure into `application/problem+json` (SPEC section 12). Problems thrown by
@@ -14,13 +15,18 @@ struct ProblemMiddleware: RouterMiddleware {
     let logger: Logger
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var request = request
+        let body: ByteBuffer
         do {
-            var request = request
             // Collecting here applies the 1 MiB limit before any handler reads the body.
-            _ = try await request.collectBody(upTo: context.maxUploadSize)
+            body = try await request.collectBody(upTo: context.maxUploadSize)
+        } catch {
+            return Self.response(problem(for: error, request: request, body: ByteBuffer()))
+        }
+        do {
             return try await next(request, context)
         } catch {
-            let problem = problem(for: error, request: request)
+            let problem = problem(for: error, request: request, body: body)
             if problem.status >= 500 && problem.code == Problem.internalError.code {
                 logger.error(
                     "unhandled error",
@@ -40,22 +46,27 @@ struct ProblemMiddleware: RouterMiddleware {
             body: .init(byteBuffer: ByteBuffer(bytes: problem.jsonBody())))
     }
 
-    private func problem(for error: any Error, request: Request) -> Problem {
+    private func problem(for error: any Error, request: Request, body: ByteBuffer) -> Problem {
         switch error {
         case let problem as Problem:
             return problem
         case let serverError as ServerError:
-            return problem(for: serverError)
+            return problem(for: serverError, body: body)
         case let httpError as HTTPError:
             return problem(for: httpError, request: request)
+        case is NIOTooManyBytesError:
+            return problem(for: HTTPError(.contentTooLarge), request: request)
         default:
             return .internalError
         }
     }
 
-    private func problem(for error: ServerError) -> Problem {
+    private func problem(for error: ServerError, body: ByteBuffer) -> Problem {
         if let problem = error.underlyingError as? Problem { return problem }
-        if let decoding = error.underlyingError as? DecodingError { return Self.problem(for: decoding) }
+        if let decoding = error.underlyingError as? DecodingError {
+            let isJSON = (try? JSONSerialization.jsonObject(with: Data(buffer: body), options: [.fragmentsAllowed])) != nil
+            return Self.problem(for: decoding, bodyIsJSON: isJSON)
+        }
         if error.operationInput == nil {
             // The runtime could not turn the request into the operation's input: a missing
             // body or header, a parameter of the wrong type, an unexpected content type.
@@ -70,13 +81,17 @@ struct ProblemMiddleware: RouterMiddleware {
         return .internalError
     }
 
-    static func problem(for error: DecodingError) -> Problem {
+    static func problem(for error: DecodingError, bodyIsJSON: Bool) -> Problem {
         func path(_ context: DecodingError.Context) -> String {
             context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
         }
         switch error {
-        case .dataCorrupted(let context) where context.codingPath.isEmpty:
+        case .dataCorrupted where !bodyIsJSON:
             return .malformedRequest("The body is not valid JSON.")
+        case .dataCorrupted(let context) where context.codingPath.isEmpty:
+            // Valid JSON holding a value the decoder cannot take, e.g. 1.5 for an integer; the
+            // decoder does not say which field.
+            return .validation(field: "body", "holds a value of the wrong type, such as a fraction where a whole number belongs")
         case .dataCorrupted(let context):
             return .validation(field: path(context), "has a value that is not allowed")
         case .keyNotFound(let key, let context):
