@@ -50,7 +50,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "Orders", dependencies: ["Core", "Identity"], swiftSettings: swiftSettings),
+        // Categories, products and stock, carts and delivery addresses.
+        .target(name: "Catalog", dependencies: ["Core", "Identity"], swiftSettings: swiftSettings),
+        .target(name: "Orders", dependencies: ["Core", "Identity", "Catalog"], swiftSettings: swiftSettings),
         .target(name: "Hubs", dependencies: ["Core", "Identity", "Orders"], swiftSettings: swiftSettings),
         .target(name: "Refunds", dependencies: ["Core", "Orders"], swiftSettings: swiftSettings),
         .target(name: "Analytics", dependencies: ["Core"], swiftSettings: swiftSettings),
@@ -58,7 +60,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Core", "Identity", "Hubs", "Orders", "Refunds", "Analytics",
+                "Core", "Identity", "Catalog", "Hubs", "Orders", "Refunds", "Analytics",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
@@ -92,6 +94,7 @@ let package = Package(
         ),
         .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "IdentityTests", dependencies: ["Identity", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "HubsTests", dependencies: ["Hubs", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "OrdersTests", dependencies: ["Orders", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "RefundsTests", dependencies: ["Refunds", "TestSupport"], swiftSettings: swiftSettings),
