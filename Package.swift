@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "hubroute", targets: ["App"]),
+        .executable(name: "daraja-sim", targets: ["DarajaSim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
@@ -26,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", exact: "6.2.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
     ],
     targets: [
         // Shared ground: database access, migrations, problem errors, money, configuration.
@@ -56,6 +58,36 @@ let package = Package(
         .target(name: "Hubs", dependencies: ["Core", "Identity", "Orders"], swiftSettings: swiftSettings),
         .target(name: "Refunds", dependencies: ["Core", "Orders"], swiftSettings: swiftSettings),
         .target(name: "Analytics", dependencies: ["Core"], swiftSettings: swiftSettings),
+        // Safaricom Daraja client: OAuth, STK push and query, B2C. No database.
+        .target(
+            name: "Daraja",
+            dependencies: [
+                "Core",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // A Daraja look-alike for development and tests, mountable in-process.
+        .target(
+            name: "DarajaSimulator",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "DarajaSim",
+            dependencies: [
+                "DarajaSimulator",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The HTTP surface: generated from openapi.yaml, middlewares, handlers, service wiring.
         .target(
             name: "Server",
@@ -86,7 +118,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "Core", "Server",
+                "Core", "Identity", "Orders", "Server",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             path: "Tests/TestSupport",
@@ -97,6 +129,15 @@ let package = Package(
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "HubsTests", dependencies: ["Hubs", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "OrdersTests", dependencies: ["Orders", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DarajaTests",
+            dependencies: [
+                "Daraja", "DarajaSimulator",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "RefundsTests", dependencies: ["Refunds", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "AnalyticsTests", dependencies: ["Analytics", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(

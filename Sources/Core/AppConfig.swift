@@ -21,6 +21,16 @@ public struct AppConfig: Sendable {
     public var authRateLimit: RateLimit
     public var defaultCommissionBps: Int
     public var logLevel: String
+    /// Keys the HMAC of handover codes; changing it invalidates every outstanding code.
+    public var handoverCodeKey: String
+    /// Unpaid M-Pesa orders are cancelled after this long.
+    public var paymentExpiry: Duration
+    /// How often the service looks for unpaid orders to expire.
+    public var expiryInterval: Duration
+    /// The largest cash-on-delivery order accepted at checkout.
+    public var codMaximumCents: Int64
+    /// Business days and order-number years are counted in this time zone.
+    public var businessTimeZone: String
 
     public struct RateLimit: Sendable {
         public var perIP: Int
@@ -36,6 +46,7 @@ public struct AppConfig: Sendable {
     /// Only for development and tests; production refuses to start with it.
     public static let developmentJWTSecret = "development-only-jwt-secret-do-not-use-in-production"
     public static let minimumJWTSecretBytes = 32
+    public static let developmentHandoverCodeKey = "development-only-handover-code-key-do-not-use"
 
     /// Reads and validates the settings; throws a `ConfigurationError` naming the first bad one.
     public static func load(from reader: ConfigReader) throws -> AppConfig {
@@ -59,6 +70,15 @@ public struct AppConfig: Sendable {
         guard jwtSecret.utf8.count >= minimumJWTSecretBytes else {
             throw ConfigurationError(setting: "JWT_SECRET", message: "must be at least \(minimumJWTSecretBytes) bytes")
         }
+        let handoverCodeKey = settings.string("HANDOVER_CODE_KEY") ?? (environment == .production ? "" : developmentHandoverCodeKey)
+        if environment == .production {
+            guard !handoverCodeKey.isEmpty, handoverCodeKey != developmentHandoverCodeKey else {
+                throw ConfigurationError(setting: "HANDOVER_CODE_KEY", message: "is required in production; set a random key")
+            }
+        }
+        guard handoverCodeKey.utf8.count >= 32 else {
+            throw ConfigurationError(setting: "HANDOVER_CODE_KEY", message: "must be at least 32 bytes")
+        }
         let bcryptCost = try settings.int("BCRYPT_COST", default: 12, in: 4...31)
         if environment == .production && bcryptCost < 10 {
             throw ConfigurationError(setting: "BCRYPT_COST", message: "must be at least 10 in production")
@@ -79,7 +99,12 @@ public struct AppConfig: Sendable {
                 perEmail: try settings.int("AUTH_RATE_LIMIT_PER_EMAIL", default: 10, in: 1...100_000),
                 window: .seconds(try settings.int("AUTH_RATE_LIMIT_WINDOW_SECONDS", default: 60, in: 1...86_400))),
             defaultCommissionBps: try settings.int("DEFAULT_COMMISSION_BPS", default: 1000, in: 0...10_000),
-            logLevel: settings.string("LOG_LEVEL") ?? "info")
+            logLevel: settings.string("LOG_LEVEL") ?? "info",
+            handoverCodeKey: handoverCodeKey,
+            paymentExpiry: .seconds(60 * (try settings.int("PAYMENT_EXPIRY_MINUTES", default: 30, in: 1...10_080))),
+            expiryInterval: .seconds(try settings.int("ORDER_EXPIRY_INTERVAL_SECONDS", default: 30, in: 1...3_600)),
+            codMaximumCents: Int64(try settings.int("COD_MAX_SHILLINGS", default: 100_000, in: 1...250_000)) * Money.centsPerShilling,
+            businessTimeZone: try settings.timeZone("BUSINESS_TIME_ZONE", default: "Africa/Nairobi"))
     }
 }
 
@@ -105,6 +130,14 @@ private struct Settings {
         else { return nil }
         let trimmed = value.trimmingCharacters(in: .whitespaces)
         return trimmed.isEmpty ? nil : trimmed
+    }
+
+    func timeZone(_ name: String, default defaultValue: String) throws -> String {
+        let identifier = string(name) ?? defaultValue
+        guard TimeZone(identifier: identifier) != nil else {
+            throw ConfigurationError(setting: name, message: "must be a time zone such as Africa/Nairobi, not \"\(identifier)\"")
+        }
+        return identifier
     }
 
     func int(_ name: String, default defaultValue: Int, in range: ClosedRange<Int>) throws -> Int {

@@ -35,6 +35,12 @@ public struct HubSummary: Sendable, Equatable {
     public let id: UUID
     public let code: String
     public let name: String
+
+    public init(id: UUID, code: String, name: String) {
+        self.id = id
+        self.code = code
+        self.name = name
+    }
 }
 
 public struct MerchantSummary: Sendable, Equatable {

@@ -1,3 +1,231 @@
-// Orders: checkout, master orders and sub-orders, and the sub-order state machine
-// (`SubOrderLifecycle`), which Hubs, Payments and Refunds call and nobody else writes.
-// Built by the checkout issue; this file marks the module's place in the map (ARCHITECTURE.md).
+import Core
+import Foundation
+import Identity
+import Logging
+import PostgresNIO
+
+/// What customers, merchants and admins do with orders. Every change of a sub-order's state
+/// goes through `SubOrderLifecycle`.
+public struct Orders: Sendable {
+    public struct SearchFilter: Sendable {
+        public var number: String?
+        public var customerID: UUID?
+        public var merchantID: UUID?
+        public var status: String?
+        public var from: Date?
+        public var to: Date?
+        public init(number: String?, customerID: UUID?, merchantID: UUID?, status: String?, from: Date?, to: Date?) {
+            self.number = number
+            self.customerID = customerID
+            self.merchantID = merchantID
+            self.status = status
+            self.from = from
+            self.to = to
+        }
+    }
+
+    public static let orderStatuses = ["awaiting_payment", "placed", "in_progress", "delivered", "returned", "completed", "cancelled"]
+
+    let database: Database
+    let effects: Effects
+    let lifecycle: SubOrderLifecycle
+    let codes: HandoverCodes
+    let paymentExpiry: Duration
+    public let checkout: Checkout
+
+    public init(database: Database, effects: Effects, config: AppConfig) {
+        self.database = database
+        self.effects = effects
+        self.lifecycle = SubOrderLifecycle(effects: effects, logger: database.logger)
+        self.codes = HandoverCodes(key: config.handoverCodeKey, randomBytes: effects.randomBytes)
+        self.paymentExpiry = config.paymentExpiry
+        self.checkout = Checkout(
+            database: database, effects: effects, codes: codes, limits: .init(codMaximumCents: config.codMaximumCents),
+            businessTimeZone: config.businessTimeZone)
+    }
+
+    private var reader: OrderReader { OrderReader(logger: database.logger) }
+
+    // MARK: Customers
+
+    public func order(_ id: UUID, scope: OrderScope) async throws -> Order {
+        let reader = self.reader
+        let orders = try await database.withConnection { connection in
+            try await reader.orders([id], scope: scope, on: connection)
+        }
+        guard let order = orders.first else { throw Problem.notFound("Order") }
+        return order
+    }
+
+    public func orders(of customerID: UUID, page: PageRequest) async throws -> Page<Order> {
+        try await search(SearchFilter(number: nil, customerID: customerID, merchantID: nil, status: nil, from: nil, to: nil),
+                         scope: .customer(customerID), page: page)
+    }
+
+    /// Cancels the sub-orders that have not reached a hub; their stock goes back.
+    public func cancel(_ orderID: UUID, by principal: Principal) async throws -> Order {
+        let lifecycle = self.lifecycle
+        try await database.transaction { connection in
+            try await lifecycle.cancelByCustomer(
+                orderID, customerID: principal.userID, actor: Actor(userID: principal.userID, role: .customer), on: connection)
+        }
+        return try await order(orderID, scope: .customer(principal.userID))
+    }
+
+    /// New handover codes for the sub-orders still to be handed over; the old codes stop working.
+    public func freshHandoverCodes(_ orderID: UUID, by principal: Principal) async throws -> Order {
+        let codes = self.codes
+        let reader = self.reader
+        let logger = database.logger
+        return try await database.transaction { connection in
+            guard var order = try await reader.orders([orderID], scope: .customer(principal.userID), on: connection).first else {
+                throw Problem.notFound("Order")
+            }
+            let open: Set<SubOrderStatus> = [
+                .awaitingPayment, .placed, .accepted, .atOriginHub, .inTransit, .atDestinationHub, .outForDelivery,
+            ]
+            var ids: [UUID] = []
+            var digests: [String] = []
+            for index in order.subOrders.indices where open.contains(order.subOrders[index].status) {
+                let code = codes.generate()
+                order.subOrders[index].handoverCode = code
+                ids.append(order.subOrders[index].id)
+                digests.append(codes.digest(code, subOrderID: order.subOrders[index].id).map { String(format: "%02x", $0) }.joined())
+            }
+            guard !ids.isEmpty else {
+                throw Problem.conflict("Every parcel of this order is delivered, returned or cancelled.", code: "nothing_to_hand_over")
+            }
+            // Conditional on the status still being open: a parcel delivered meanwhile keeps its code.
+            let updated = try await connection.exec(
+                """
+                UPDATE sub_orders s SET handover_code_hash = decode(c.digest, 'hex')
+                FROM unnest(\(ids)::uuid[], \(digests)::text[]) AS c(id, digest)
+                WHERE s.id = c.id AND s.status = ANY(\(open.map(\.rawValue)))
+                RETURNING s.id
+                """, logger: logger)
+            let stillOpen = Set(try updated.map { try $0.decode(UUID.self) })
+            for index in order.subOrders.indices where !stillOpen.contains(order.subOrders[index].id) {
+                order.subOrders[index].handoverCode = nil
+            }
+            return order
+        }
+    }
+
+    // MARK: Merchants
+
+    public func subOrders(of merchantID: UUID, status: SubOrderStatus?, page: PageRequest) async throws -> Page<SubOrder> {
+        let reader = self.reader
+        return try await database.withConnection { connection in
+            let rows = try await connection.exec(
+                """
+                SELECT id FROM sub_orders
+                WHERE merchant_id = \(merchantID) AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
+                  AND (\(page.after?.createdAt)::timestamptz IS NULL OR (created_at, id) < (\(page.after?.createdAt), \(page.after?.id)))
+                ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)
+                """, logger: database.logger)
+            let ids = try rows.map { try $0.decode(UUID.self) }
+            let subOrders = try await reader.subOrders(ids: ids, scope: .merchant(merchantID), on: connection)
+            return Page(fetched: subOrders, limit: page.limit) { Cursor(createdAt: $0.createdAt, id: $0.id) }
+        }
+    }
+
+    public func accept(_ subOrderID: UUID, by principal: Principal) async throws -> SubOrder {
+        let merchantID = try merchant(principal)
+        let lifecycle = self.lifecycle
+        try await database.transaction { connection in
+            try await lifecycle.accept(subOrderID, merchantID: merchantID, actor: Actor(userID: principal.userID, role: .merchant), on: connection)
+        }
+        return try await subOrder(subOrderID, scope: .merchant(merchantID))
+    }
+
+    public func reject(_ subOrderID: UUID, reason: String, by principal: Principal) async throws -> SubOrder {
+        let merchantID = try merchant(principal)
+        var validator = Validator()
+        let reason = validator.text(reason, "reason", max: 500)
+        try validator.validate()
+        let lifecycle = self.lifecycle
+        try await database.transaction { connection in
+            try await lifecycle.reject(
+                subOrderID, merchantID: merchantID, reason: reason, actor: Actor(userID: principal.userID, role: .merchant),
+                on: connection)
+        }
+        return try await subOrder(subOrderID, scope: .merchant(merchantID))
+    }
+
+    private func merchant(_ principal: Principal) throws -> UUID {
+        guard principal.role == .merchant, let merchantID = principal.merchantID else { throw Problem.forbidden() }
+        return merchantID
+    }
+
+    private func subOrder(_ id: UUID, scope: OrderScope) async throws -> SubOrder {
+        let reader = self.reader
+        let found = try await database.withConnection { connection in
+            try await reader.subOrders(ids: [id], scope: scope, on: connection)
+        }
+        guard let subOrder = found.first else { throw Problem.notFound("Sub-order") }
+        return subOrder
+    }
+
+    // MARK: Admins
+
+    public func search(_ filter: SearchFilter, scope: OrderScope = .admin, page: PageRequest) async throws -> Page<Order> {
+        var query = FilterQuery()
+        if let number = filter.number?.trimmingCharacters(in: .whitespaces).uppercased(), !number.isEmpty {
+            // A sub-order's number finds its master order too.
+            let master = number.split(separator: "-").prefix(3).joined(separator: "-")
+            query.filter("o.number = \(try query.bind(master))")
+        }
+        if let customer = filter.customerID { query.filter("o.customer_id = \(try query.bind(customer))") }
+        if let merchant = filter.merchantID {
+            query.filter("EXISTS (SELECT 1 FROM sub_orders s WHERE s.order_id = o.id AND s.merchant_id = \(try query.bind(merchant)))")
+        }
+        if let status = filter.status {
+            guard Self.orderStatuses.contains(status) else {
+                throw Problem.validation(field: "status", "must be one of \(Self.orderStatuses.joined(separator: ", "))")
+            }
+            query.filter("(SELECT st.status FROM order_states st WHERE st.order_id = o.id) = \(try query.bind(status))")
+        }
+        if let from = filter.from { query.filter("o.created_at >= \(try query.bind(from))") }
+        if let to = filter.to { query.filter("o.created_at < \(try query.bind(to))") }
+        if let after = page.after {
+            query.filter("(o.created_at, o.id) < (\(try query.bind(after.createdAt)), \(try query.bind(after.id)))")
+        }
+        let limit = try query.bind(page.limit + 1)
+        let statement = query.query("SELECT o.id FROM orders o", "ORDER BY o.created_at DESC, o.id DESC LIMIT \(limit)")
+        let reader = self.reader
+        return try await database.withConnection { connection in
+            let ids = try await connection.exec(statement, logger: database.logger).map { try $0.decode(UUID.self) }
+            let orders = try await reader.orders(ids, scope: scope, on: connection)
+            return Page(fetched: orders, limit: page.limit) { Cursor(createdAt: $0.createdAt, id: $0.id) }
+        }
+    }
+
+    public func cancelSubOrder(_ subOrderID: UUID, note: String, by admin: Principal) async throws -> SubOrder {
+        var validator = Validator()
+        let note = validator.text(note, "reason", max: 500)
+        try validator.validate()
+        let lifecycle = self.lifecycle
+        try await database.transaction { connection in
+            try await lifecycle.cancelByAdmin(subOrderID, note: note, actor: Actor(userID: admin.userID, role: .admin), on: connection)
+        }
+        return try await subOrder(subOrderID, scope: .admin)
+    }
+
+    // MARK: System
+
+    /// Cancels unpaid M-Pesa sub-orders older than the payment expiry, in batches; returns how
+    /// many expired.
+    @discardableResult
+    public func expireUnpaid() async throws -> Int {
+        let cutoff = effects.now().addingTimeInterval(-TimeInterval(paymentExpiry.components.seconds))
+        let lifecycle = self.lifecycle
+        var total = 0
+        while true {
+            let batch = try await database.transaction { connection in
+                try await lifecycle.expireUnpaid(placedBefore: cutoff, limit: 100, on: connection)
+            }
+            total += batch
+            if batch < 100 { return total }
+        }
+    }
+}

@@ -142,8 +142,16 @@ public struct DemoSeeder: Sendable {
                         """)
                 }
             }
-            for (email, name, phone) in Self.customers {
-                _ = try await user(email, name, phone, "customer")
+            for (index, (email, name, phone)) in Self.customers.enumerated() {
+                let customerID = try await user(email, name, phone, "customer")
+                let zone = Self.zones[index % Self.zones.count]
+                _ = try await run(
+                    """
+                    INSERT INTO addresses (user_id, label, zone_id, line1, phone)
+                    SELECT \(customerID), 'Home', z.id, \("\(index + 1) \(zone.name) Road"), \(PhoneNumber(normalising: phone)!.value)
+                    FROM zones z WHERE lower(z.name) = lower(\(zone.name))
+                      AND NOT EXISTS (SELECT 1 FROM addresses WHERE user_id = \(customerID))
+                    """)
             }
         }
         return report()

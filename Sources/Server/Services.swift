@@ -1,8 +1,10 @@
+import Catalog
 import Core
 import Foundation
 import Hubs
 import Identity
 import Logging
+import Orders
 import PostgresNIO
 
 /// The domain services of one running service, built once from configuration.
@@ -16,6 +18,11 @@ public struct Services: Sendable {
     public let staff: HubStaffService
     public let merchantApplications: MerchantApplications
     public let places: Places
+    public let products: Products
+    public let carts: Carts
+    public let addresses: Addresses
+    public let orders: Orders
+    public let calendar: BusinessCalendar
     public let migrator: Migrator
 
     public init(config: AppConfig, database: Database, effects: Effects = .live) async {
@@ -34,6 +41,11 @@ public struct Services: Sendable {
         self.merchantApplications = MerchantApplications(
             database: database, effects: effects, defaultCommissionBps: config.defaultCommissionBps)
         self.places = Places(database: database, effects: effects)
+        self.products = Products(database: database, effects: effects)
+        self.carts = Carts(database: database, effects: effects)
+        self.addresses = Addresses(database: database, effects: effects)
+        self.orders = Orders(database: database, effects: effects, config: config)
+        self.calendar = BusinessCalendar(identifier: config.businessTimeZone)
         self.migrator = Migrator()
     }
 

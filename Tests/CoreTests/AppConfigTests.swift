@@ -9,6 +9,11 @@ import Testing
 
     let database = ["DATABASE_URL": "postgres://postgres@127.0.0.1:5432/hubroute"]
     let strongSecret = "k3J9x0Qm1VZr8Yt2Lp5Wn7Hc4Bd6Fg0Ae2Su9Xo"
+    let handoverKey = "Hq7Zt0Lw2Xn9Vb4Rc6Yp1Ms8Kd3Fg5Ja0Ue2Io7"
+
+    var safeProduction: [String: String] {
+        database.merging(["APP_ENV": "production", "JWT_SECRET": strongSecret, "HANDOVER_CODE_KEY": handoverKey]) { $1 }
+    }
 
     @Test func developmentStartsWithDefaults() throws {
         let config = try load(database)
@@ -41,15 +46,25 @@ import Testing
 
     @Test func productionRefusesWeakBcrypt() throws {
         let error = #expect(throws: ConfigurationError.self) {
-            try load(database.merging(["APP_ENV": "production", "JWT_SECRET": strongSecret, "BCRYPT_COST": "4"]) { $1 })
+            try load(safeProduction.merging(["BCRYPT_COST": "4"]) { $1 })
         }
         #expect(error?.setting == "BCRYPT_COST")
     }
 
     @Test func productionStartsWithSafeSettings() throws {
-        let config = try load(database.merging(["APP_ENV": "production", "JWT_SECRET": strongSecret]) { $1 })
+        let config = try load(safeProduction)
         #expect(config.environment == .production)
         #expect(config.bcryptCost == 12)
+    }
+
+    @Test func productionRefusesAMissingOrDefaultHandoverCodeKey() throws {
+        var settings = safeProduction
+        settings["HANDOVER_CODE_KEY"] = nil
+        let missing = #expect(throws: ConfigurationError.self) { try load(settings) }
+        #expect(missing?.setting == "HANDOVER_CODE_KEY")
+        settings["HANDOVER_CODE_KEY"] = AppConfig.developmentHandoverCodeKey
+        let development = #expect(throws: ConfigurationError.self) { try load(settings) }
+        #expect(development?.setting == "HANDOVER_CODE_KEY")
     }
 
     @Test func badValuesNameTheSetting() throws {

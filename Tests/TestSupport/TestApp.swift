@@ -42,9 +42,39 @@ public enum TestApp {
 
 /// JSON over the test client.
 public struct HTTPClient: Sendable {
-    let client: any TestClientProtocol
+    typealias Execute = @Sendable (String, HTTPRequest.Method, HTTPFields, ByteBuffer?) async throws -> Reply
 
-    public var port: Int? { client.port }
+    let execute: Execute
+    public let port: Int?
+
+    init(client: any TestClientProtocol) {
+        self.port = client.port
+        self.execute = { uri, method, headers, body in
+            let response = try await client.execute(uri: uri, method: method, headers: headers, body: body)
+            return Reply(status: response.status.code, headers: response.headers, body: Data(buffer: response.body))
+        }
+    }
+
+    /// Runs `body` with a client on a connection of its own, for requests that must really
+    /// run at the same time.
+    public func withOwnConnection<T: Sendable>(_ body: @escaping @Sendable (HTTPClient) async throws -> T) async throws -> T {
+        guard let port else { throw TestAppError.notLive }
+        return try await TestClient.withClient(host: "localhost", port: port, configuration: .init(timeout: .seconds(60))) { client in
+            try await body(
+                HTTPClient(port: port) { uri, method, headers, payload in
+                    var headers = headers
+                    headers[.connection] = "keep-alive"
+                    let response = try await client.execute(
+                        .init(uri, method: method, authority: "localhost", headers: headers, body: payload))
+                    return Reply(status: response.status.code, headers: response.headers, body: Data(buffer: response.body ?? ByteBuffer()))
+                })
+        }
+    }
+
+    private init(port: Int, execute: @escaping Execute) {
+        self.port = port
+        self.execute = execute
+    }
 
     @discardableResult
     public func send(
@@ -62,9 +92,12 @@ public struct HTTPClient: Sendable {
             body = ByteBuffer(string: rawBody)
         }
         for (name, value) in headers { fields[HTTPField.Name(name)!] = value }
-        let response = try await client.execute(uri: path, method: method, headers: fields, body: body)
-        return Reply(status: response.status.code, headers: response.headers, body: Data(buffer: response.body))
+        return try await execute(path, method, fields, body)
     }
+}
+
+enum TestAppError: Error {
+    case notLive
 }
 
 public struct Reply: Sendable {
@@ -78,7 +111,7 @@ public struct Reply: Sendable {
 }
 
 /// A small JSON tree for building requests and reading answers in tests.
-public enum JSON: Sendable, Equatable, ExpressibleByDictionaryLiteral, ExpressibleByArrayLiteral,
+public enum JSON: Sendable, Equatable, Decodable, ExpressibleByDictionaryLiteral, ExpressibleByArrayLiteral,
     ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral, ExpressibleByNilLiteral
 {
     case object([String: JSON])
@@ -96,19 +129,7 @@ public enum JSON: Sendable, Equatable, ExpressibleByDictionaryLiteral, Expressib
     public init(nilLiteral: ()) { self = .null }
 
     public init(data: Data) throws {
-        self = JSON(any: try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]))
-    }
-
-    init(any: Any) {
-        switch any {
-        case let value as [String: Any]: self = .object(value.mapValues(JSON.init(any:)))
-        case let value as [Any]: self = .array(value.map(JSON.init(any:)))
-        case let value as Bool: self = .bool(value)
-        case let value as Int: self = .number(Double(value))
-        case let value as Double: self = .number(value)
-        case let value as String: self = .string(value)
-        default: self = .null
-        }
+        self = try JSONDecoder().decode(JSON.self, from: data)
     }
 
     var any: Any {
@@ -124,6 +145,25 @@ public enum JSON: Sendable, Equatable, ExpressibleByDictionaryLiteral, Expressib
 
     func encoded() throws -> Data {
         try JSONSerialization.data(withJSONObject: any, options: [.fragmentsAllowed])
+    }
+
+    /// Decoding tries booleans before numbers: JSONDecoder never reads 0 or 1 as a Bool, while
+    /// JSONSerialization's NSNumbers would.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSON].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSON].self))
+        }
     }
 
     public subscript(key: String) -> JSON {

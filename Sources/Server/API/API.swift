@@ -28,3 +28,11 @@ struct API: APIProtocol {
         return id
     }
 }
+
+extension API {
+    /// An id in a body or query that is not a UUID is invalid input (422).
+    func bodyUUID(_ text: String, _ field: String) throws -> UUID {
+        guard let id = UUID(uuidString: text) else { throw Problem.validation(field: field, "must be a UUID") }
+        return id
+    }
+}

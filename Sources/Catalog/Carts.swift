@@ -1,0 +1,169 @@
+import Core
+import Foundation
+import Identity
+import Logging
+import PostgresNIO
+
+/// One cart per user (SPEC section 4): lines show the current price and stock, grouped by
+/// merchant the way checkout splits them into sub-orders.
+public struct Carts: Sendable {
+    public struct Cart: Sendable, Equatable {
+        /// One group per merchant, in merchant-id order (the order of the sub-orders at checkout).
+        public fileprivate(set) var groups: [MerchantGroup]
+
+        public var itemsTotalCents: Int64 { groups.map(\.itemsTotalCents).reduce(0, +) }
+        /// Units in the cart: the sum of the lines' quantities.
+        public var itemCount: Int { groups.flatMap(\.lines).map(\.quantity).reduce(0, +) }
+    }
+
+    public struct MerchantGroup: Sendable, Equatable {
+        public let merchant: MerchantName
+        public fileprivate(set) var lines: [Line]
+
+        public var itemsTotalCents: Int64 { lines.map(\.lineTotalCents).reduce(0, +) }
+    }
+
+    public struct Line: Sendable, Equatable {
+        public let productID: UUID
+        public let name: String
+        public let unitPriceCents: Int64
+        public let quantity: Int
+        public let lineTotalCents: Int64
+        public let stock: Int
+        /// On sale (product and merchant active) with enough stock for the quantity.
+        public let isAvailable: Bool
+    }
+
+    let database: Database
+    let effects: Effects
+
+    public init(database: Database, effects: Effects) {
+        self.database = database
+        self.effects = effects
+    }
+
+    public func cart(of principal: Principal) async throws -> Cart {
+        try await database.withConnection { connection in
+            try await Self.cart(userID: principal.userID, on: connection, logger: database.logger)
+        }
+    }
+
+    /// Adds `quantity` of a product; a product already in the cart gets the quantities added.
+    public func add(productID: UUID, quantity: Int, for principal: Principal) async throws -> Cart {
+        try Self.checkQuantity(quantity)
+        let now = effects.now()
+        return try await database.transaction { connection in
+            let logger = database.logger
+            let products = try await connection.exec(
+                """
+                SELECT p.merchant_id, p.stock FROM products p JOIN merchants m ON m.id = p.merchant_id
+                WHERE p.id = \(productID) AND p.is_active AND m.is_active
+                """, logger: logger)
+            guard let product = products.first else {
+                throw Problem.validation(field: "product_id", "no such product on sale")
+            }
+            let (merchantID, stock) = try product.decode((UUID, Int).self)
+            if merchantID == principal.merchantID {
+                throw Problem.conflict("Merchants cannot buy their own products.", code: "own_product")
+            }
+            if quantity > stock { throw Problem.outOfStock([(productID, stock)]) }
+            // The merge is conditional, so racing adds never take a line past the cap or the stock;
+            // a refused merge leaves the existing line locked for the explanation below.
+            let merged = try await connection.exec(
+                """
+                INSERT INTO cart_items (user_id, product_id, quantity, added_at, updated_at)
+                VALUES (\(principal.userID), \(productID), \(quantity), \(now), \(now))
+                ON CONFLICT (user_id, product_id) DO UPDATE
+                SET quantity = cart_items.quantity + EXCLUDED.quantity, updated_at = EXCLUDED.updated_at
+                WHERE cart_items.quantity + EXCLUDED.quantity <= least(\(CatalogLimits.cartQuantity.upperBound), \(stock))
+                RETURNING quantity
+                """, logger: logger)
+            if merged.isEmpty {
+                let lines = try await connection.exec(
+                    "SELECT quantity FROM cart_items WHERE user_id = \(principal.userID) AND product_id = \(productID)", logger: logger)
+                let inCart = try lines[0].decode(Int.self)
+                if inCart + quantity > CatalogLimits.cartQuantity.upperBound {
+                    throw Problem.validation(
+                        field: "quantity",
+                        "the cart already holds \(inCart) of this product; a line holds at most \(CatalogLimits.cartQuantity.upperBound)")
+                }
+                throw Problem.outOfStock([(productID, stock)])
+            }
+            return try await Self.cart(userID: principal.userID, on: connection, logger: logger)
+        }
+    }
+
+    /// Sets the quantity of a product already in the cart.
+    public func change(productID: UUID, quantity: Int, for principal: Principal) async throws -> Cart {
+        try Self.checkQuantity(quantity)
+        let now = effects.now()
+        return try await database.transaction { connection in
+            let logger = database.logger
+            let lines = try await connection.exec(
+                """
+                SELECT p.stock, p.is_active AND m.is_active AS on_sale
+                FROM cart_items ci JOIN products p ON p.id = ci.product_id JOIN merchants m ON m.id = p.merchant_id
+                WHERE ci.user_id = \(principal.userID) AND ci.product_id = \(productID)
+                FOR UPDATE OF ci
+                """, logger: logger)
+            guard let line = lines.first else { throw Problem.notFound("Cart line") }
+            let (stock, onSale) = try line.decode((Int, Bool).self)
+            // A product taken off sale has nothing left to buy.
+            let available = onSale ? stock : 0
+            if quantity > available { throw Problem.outOfStock([(productID, available)]) }
+            try await connection.exec(
+                """
+                UPDATE cart_items SET quantity = \(quantity), updated_at = \(now)
+                WHERE user_id = \(principal.userID) AND product_id = \(productID)
+                """, logger: logger)
+            return try await Self.cart(userID: principal.userID, on: connection, logger: logger)
+        }
+    }
+
+    public func remove(productID: UUID, for principal: Principal) async throws {
+        let rows = try await database.query(
+            "DELETE FROM cart_items WHERE user_id = \(principal.userID) AND product_id = \(productID) RETURNING product_id")
+        guard !rows.isEmpty else { throw Problem.notFound("Cart line") }
+    }
+
+    public func clear(for principal: Principal) async throws {
+        _ = try await database.query("DELETE FROM cart_items WHERE user_id = \(principal.userID)")
+    }
+
+    private static func checkQuantity(_ quantity: Int) throws(Problem) {
+        guard CatalogLimits.cartQuantity.contains(quantity) else {
+            throw Problem.validation(
+                field: "quantity",
+                "must be between \(CatalogLimits.cartQuantity.lowerBound) and \(CatalogLimits.cartQuantity.upperBound)")
+        }
+    }
+
+    /// The cart in one statement: lines with current price and stock, merchant by merchant.
+    static func cart(userID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Cart {
+        let rows = try await connection.exec(
+            """
+            SELECT m.id AS merchant_id, m.business_name, ci.product_id, p.name, p.price_cents, ci.quantity,
+                   p.price_cents * ci.quantity AS line_total_cents, p.stock,
+                   p.is_active AND m.is_active AND p.stock >= ci.quantity AS is_available
+            FROM cart_items ci JOIN products p ON p.id = ci.product_id JOIN merchants m ON m.id = p.merchant_id
+            WHERE ci.user_id = \(userID)
+            ORDER BY m.id, ci.added_at, ci.product_id
+            """, logger: logger)
+        var cart = Cart(groups: [])
+        for row in rows {
+            let r = row.makeRandomAccess()
+            let merchant = MerchantName(id: try r.get("merchant_id"), name: try r.get("business_name"))
+            let line = Line(
+                productID: try r.get("product_id"), name: try r.get("name"), unitPriceCents: try r.get("price_cents"),
+                quantity: try r.get("quantity"), lineTotalCents: try r.get("line_total_cents"), stock: try r.get("stock"),
+                isAvailable: try r.get("is_available"))
+            // Rows come merchant by merchant, so a new merchant starts a new group.
+            if cart.groups.last?.merchant.id == merchant.id {
+                cart.groups[cart.groups.count - 1].lines.append(line)
+            } else {
+                cart.groups.append(MerchantGroup(merchant: merchant, lines: [line]))
+            }
+        }
+        return cart
+    }
+}

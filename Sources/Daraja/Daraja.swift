@@ -1,0 +1,1 @@
+// Daraja client: built by the payments issue.

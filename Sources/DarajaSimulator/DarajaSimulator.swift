@@ -1,0 +1,1 @@
+// Daraja simulator: built by the payments issue.

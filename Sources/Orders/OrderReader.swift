@@ -1,0 +1,149 @@
+import Core
+import Foundation
+import Identity
+import Logging
+import PostgresNIO
+
+/// Loads whole orders (sub-orders, items, events) with a fixed number of queries, whatever
+/// the number of orders, restricted to what the scope may see.
+struct OrderReader: Sendable {
+    let logger: Logger
+
+    func orders(_ ids: [UUID], scope: OrderScope, on connection: PostgresConnection) async throws -> [Order] {
+        guard !ids.isEmpty else { return [] }
+        var subOrders = try await self.subOrders(orderIDs: ids, scope: scope, on: connection)
+        try await attachItemsAndEvents(&subOrders, on: connection)
+        let byOrder = Dictionary(grouping: subOrders, by: \.orderID)
+        let customer: UUID? = if case .customer(let id) = scope { id } else { nil }
+        let rows = try await connection.exec(
+            """
+            SELECT o.id, o.number, o.customer_id, o.payment_method, o.items_total_cents, o.delivery_fee_cents,
+                   o.total_cents, o.created_at, o.address_id, o.address_label, o.address_line1, o.address_phone,
+                   o.zone_id, o.zone_name, st.status, st.payment_state, st.amount_paid_cents, st.amount_refunded_cents
+            FROM orders o JOIN order_states st ON st.order_id = o.id
+            WHERE o.id = ANY(\(ids)) AND (\(customer)::uuid IS NULL OR o.customer_id = \(customer))
+            """, logger: logger)
+        var orders: [UUID: Order] = [:]
+        for row in rows {
+            let r = row.makeRandomAccess()
+            let id: UUID = try r.get("id")
+            guard let subOrders = byOrder[id] else { continue }  // a merchant sees only orders they are part of
+            orders[id] = Order(
+                id: id, number: try r.get("number"), customerID: try r.get("customer_id"), status: try r.get("status"),
+                paymentMethod: PaymentMethod(rawValue: try r.get("payment_method")) ?? .cod,
+                paymentState: try r.get("payment_state"), itemsTotalCents: try r.get("items_total_cents"),
+                deliveryFeeCents: try r.get("delivery_fee_cents"), totalCents: try r.get("total_cents"),
+                amountPaidCents: try r.get("amount_paid_cents"), amountRefundedCents: try r.get("amount_refunded_cents"),
+                address: Address(
+                    id: try r.get("address_id"), label: try r.get("address_label"), line1: try r.get("address_line1"),
+                    phone: try r.get("address_phone"), zoneID: try r.get("zone_id"), zoneName: try r.get("zone_name")),
+                createdAt: try r.get("created_at"), subOrders: subOrders)
+        }
+        return ids.compactMap { orders[$0] }
+    }
+
+    func subOrders(ids: [UUID], scope: OrderScope, on connection: PostgresConnection) async throws -> [SubOrder] {
+        var subOrders = try await load(condition: "s.id = ANY($1)", bind: ids, scope: scope, on: connection)
+        try await attachItemsAndEvents(&subOrders, on: connection)
+        let position = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
+        return subOrders.sorted { position[$0.id, default: 0] < position[$1.id, default: 0] }
+    }
+
+    private func subOrders(orderIDs: [UUID], scope: OrderScope, on connection: PostgresConnection) async throws -> [SubOrder] {
+        try await load(condition: "s.order_id = ANY($1)", bind: orderIDs, scope: scope, on: connection)
+    }
+
+    private func load(condition: String, bind ids: [UUID], scope: OrderScope, on connection: PostgresConnection) async throws
+        -> [SubOrder]
+    {
+        var binds = PostgresBindings()
+        try binds.append(ids)
+        var scopeCondition = ""
+        switch scope {
+        case .customer(let customerID):
+            try binds.append(customerID)
+            scopeCondition = " AND o.customer_id = $2"
+        case .merchant(let merchantID):
+            try binds.append(merchantID)
+            scopeCondition = " AND s.merchant_id = $2"
+        case .admin:
+            break
+        }
+        let rows = try await connection.exec(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT s.id, s.order_id, o.number AS order_number, s.number, s.merchant_id, m.business_name, s.status,
+                           s.cancel_reason, oh.id AS origin_id, oh.code AS origin_code, oh.name AS origin_name,
+                           dh.id AS destination_id, dh.code AS destination_code, dh.name AS destination_name,
+                           s.items_total_cents, s.delivery_fee_cents, s.total_cents, s.commission_cents,
+                           s.merchant_payout_cents, s.created_at
+                    FROM sub_orders s
+                    JOIN orders o ON o.id = s.order_id
+                    JOIN merchants m ON m.id = s.merchant_id
+                    JOIN hubs oh ON oh.id = s.origin_hub_id
+                    JOIN hubs dh ON dh.id = s.destination_hub_id
+                    WHERE \(condition)\(scopeCondition)
+                    ORDER BY s.order_id, length(s.number), s.number
+                    """, binds: binds), logger: logger)
+        return try rows.map { row in
+            let r = row.makeRandomAccess()
+            return SubOrder(
+                id: try r.get("id"), orderID: try r.get("order_id"), orderNumber: try r.get("order_number"),
+                number: try r.get("number"), merchantID: try r.get("merchant_id"), merchantName: try r.get("business_name"),
+                status: SubOrderStatus(rawValue: try r.get("status")) ?? .placed,
+                cancelReason: try r.get("cancel_reason", as: String?.self).flatMap(CancelReason.init(rawValue:)),
+                originHub: HubSummary(id: try r.get("origin_id"), code: try r.get("origin_code"), name: try r.get("origin_name")),
+                destinationHub: HubSummary(
+                    id: try r.get("destination_id"), code: try r.get("destination_code"), name: try r.get("destination_name")),
+                itemsTotalCents: try r.get("items_total_cents"), deliveryFeeCents: try r.get("delivery_fee_cents"),
+                totalCents: try r.get("total_cents"), commissionCents: try r.get("commission_cents"),
+                merchantPayoutCents: try r.get("merchant_payout_cents"), createdAt: try r.get("created_at"),
+                items: [], events: [], handoverCode: nil)
+        }
+    }
+
+    private func attachItemsAndEvents(_ subOrders: inout [SubOrder], on connection: PostgresConnection) async throws {
+        guard !subOrders.isEmpty else { return }
+        let ids = subOrders.map(\.id)
+        let itemRows = try await connection.exec(
+            """
+            SELECT id, sub_order_id, product_id, name, unit_price_cents, quantity, line_total_cents, refunded_quantity
+            FROM order_items WHERE sub_order_id = ANY(\(ids)) ORDER BY sub_order_id, name, id
+            """, logger: logger)
+        var items: [UUID: [OrderItem]] = [:]
+        for row in itemRows {
+            let r = row.makeRandomAccess()
+            items[try r.get("sub_order_id"), default: []].append(
+                OrderItem(
+                    id: try r.get("id"), productID: try r.get("product_id"), name: try r.get("name"),
+                    unitPriceCents: try r.get("unit_price_cents"), quantity: try r.get("quantity"),
+                    lineTotalCents: try r.get("line_total_cents"), refundedQuantity: try r.get("refunded_quantity")))
+        }
+        let eventRows = try await connection.exec(
+            """
+            SELECT e.sub_order_id, s.number, e.from_status, e.to_status, e.actor_role, e.note, e.created_at,
+                   h.id AS hub_id, h.code AS hub_code, h.name AS hub_name
+            FROM sub_order_events e
+            JOIN sub_orders s ON s.id = e.sub_order_id
+            LEFT JOIN hubs h ON h.id = e.hub_id
+            WHERE e.sub_order_id = ANY(\(ids)) ORDER BY e.id
+            """, logger: logger)
+        var events: [UUID: [OrderEvent]] = [:]
+        for row in eventRows {
+            let r = row.makeRandomAccess()
+            let hub: HubSummary? = try r.get("hub_id", as: UUID?.self).map {
+                HubSummary(id: $0, code: try r.get("hub_code"), name: try r.get("hub_name"))
+            }
+            events[try r.get("sub_order_id"), default: []].append(
+                OrderEvent(
+                    subOrderID: try r.get("sub_order_id"), subOrderNumber: try r.get("number"),
+                    from: try r.get("from_status", as: String?.self).flatMap(SubOrderStatus.init(rawValue:)),
+                    to: SubOrderStatus(rawValue: try r.get("to_status")) ?? .placed, actorRole: try r.get("actor_role"),
+                    hub: hub, note: try r.get("note"), at: try r.get("created_at")))
+        }
+        for index in subOrders.indices {
+            subOrders[index].items = items[subOrders[index].id] ?? []
+            subOrders[index].events = events[subOrders[index].id] ?? []
+        }
+    }
+}

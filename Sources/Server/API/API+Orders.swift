@@ -1,0 +1,148 @@
+import Core
+import Foundation
+import Identity
+import OpenAPIRuntime
+import Orders
+
+extension API {
+    func checkout(_ input: Operations.Checkout.Input) async throws -> Operations.Checkout.Output {
+        let caller = try await principal()
+        guard case .json(let body) = input.body else { throw Problem.malformedRequest("Expected a JSON body.") }
+        guard let addressID = UUID(uuidString: body.addressId) else { throw Problem.validation(field: "address_id", "must be a UUID") }
+        let outcome = try await services.orders.checkout.place(
+            .init(
+                idempotencyKey: input.headers.idempotencyKey, addressID: addressID,
+                paymentMethod: PaymentMethod(rawValue: body.paymentMethod.rawValue)!, expectedTotalCents: body.expectedTotalCents),
+            customerID: caller.userID)
+        switch outcome {
+        case .created(let order): return .created(.init(body: .json(.init(order, audience: .customer))))
+        case .replayed(let order): return .ok(.init(body: .json(.init(order, audience: .customer))))
+        }
+    }
+
+    func listMyOrders(_ input: Operations.ListMyOrders.Input) async throws -> Operations.ListMyOrders.Output {
+        let caller = try await principal()
+        let page = try await services.orders.orders(
+            of: caller.userID, page: try PageRequest(limit: input.query.limit, cursor: input.query.cursor))
+        return .ok(.init(body: .json(.init(items: page.items.map { .init($0, audience: .customer) }, nextCursor: page.nextCursor))))
+    }
+
+    func getMyOrder(_ input: Operations.GetMyOrder.Input) async throws -> Operations.GetMyOrder.Output {
+        let caller = try await principal()
+        let order = try await services.orders.order(try uuid(input.path.id, "Order"), scope: .customer(caller.userID))
+        return .ok(.init(body: .json(.init(order, audience: .customer))))
+    }
+
+    func cancelMyOrder(_ input: Operations.CancelMyOrder.Input) async throws -> Operations.CancelMyOrder.Output {
+        let caller = try await principal()
+        let order = try await services.orders.cancel(try uuid(input.path.id, "Order"), by: caller)
+        return .ok(.init(body: .json(.init(order, audience: .customer))))
+    }
+
+    func renewHandoverCodes(_ input: Operations.RenewHandoverCodes.Input) async throws -> Operations.RenewHandoverCodes.Output {
+        let caller = try await principal()
+        let order = try await services.orders.freshHandoverCodes(try uuid(input.path.id, "Order"), by: caller)
+        return .ok(.init(body: .json(.init(order, audience: .customer))))
+    }
+
+    func listMerchantSubOrders(_ input: Operations.ListMerchantSubOrders.Input) async throws
+        -> Operations.ListMerchantSubOrders.Output
+    {
+        let caller = try await principal(.merchant)
+        guard let merchantID = caller.merchantID else { throw Problem.forbidden() }
+        let page = try await services.orders.subOrders(
+            of: merchantID, status: input.query.status.flatMap { SubOrderStatus(rawValue: $0.rawValue) },
+            page: try PageRequest(limit: input.query.limit, cursor: input.query.cursor))
+        return .ok(.init(body: .json(.init(items: page.items.map { .init($0, audience: .merchant) }, nextCursor: page.nextCursor))))
+    }
+
+    func acceptSubOrder(_ input: Operations.AcceptSubOrder.Input) async throws -> Operations.AcceptSubOrder.Output {
+        let caller = try await principal(.merchant)
+        let subOrder = try await services.orders.accept(try uuid(input.path.id, "Sub-order"), by: caller)
+        return .ok(.init(body: .json(.init(subOrder, audience: .merchant))))
+    }
+
+    func rejectSubOrder(_ input: Operations.RejectSubOrder.Input) async throws -> Operations.RejectSubOrder.Output {
+        let caller = try await principal(.merchant)
+        guard case .json(let body) = input.body else { throw Problem.malformedRequest("Expected a JSON body.") }
+        let subOrder = try await services.orders.reject(try uuid(input.path.id, "Sub-order"), reason: body.reason, by: caller)
+        return .ok(.init(body: .json(.init(subOrder, audience: .merchant))))
+    }
+
+    func searchOrders(_ input: Operations.SearchOrders.Input) async throws -> Operations.SearchOrders.Output {
+        _ = try await principal(.admin)
+        let query = input.query
+        let days = try services.calendar.range(from: query.from, to: query.to)
+        let page = try await services.orders.search(
+            .init(
+                number: query.number, customerID: try query.customerId.map { try bodyUUID($0, "customer_id") },
+                merchantID: try query.merchantId.map { try bodyUUID($0, "merchant_id") }, status: query.status?.rawValue,
+                from: days.from, to: days.to),
+            page: try PageRequest(limit: query.limit, cursor: query.cursor))
+        return .ok(.init(body: .json(.init(items: page.items.map { .init($0, audience: .admin) }, nextCursor: page.nextCursor))))
+    }
+
+    func adminCancelSubOrder(_ input: Operations.AdminCancelSubOrder.Input) async throws -> Operations.AdminCancelSubOrder.Output {
+        let admin = try await principal(.admin)
+        guard case .json(let body) = input.body else { throw Problem.malformedRequest("Expected a JSON body.") }
+        let subOrder = try await services.orders.cancelSubOrder(try uuid(input.path.id, "Sub-order"), note: body.reason, by: admin)
+        return .ok(.init(body: .json(.init(subOrder, audience: .admin))))
+    }
+}
+
+/// Who reads an order decides what it shows: commission and payout only for the merchant and admins.
+enum Audience {
+    case customer, merchant, admin
+
+    var seesCommission: Bool { self != .customer }
+}
+
+extension Components.Schemas.Order {
+    init(_ order: Order, audience: Audience) {
+        self.init(
+            id: order.id.lowercased, number: order.number, status: .init(rawValue: order.status)!,
+            paymentMethod: .init(rawValue: order.paymentMethod.rawValue)!, paymentState: .init(rawValue: order.paymentState)!,
+            itemsTotalCents: order.itemsTotalCents, deliveryFeeCents: order.deliveryFeeCents, totalCents: order.totalCents,
+            amountPaidCents: order.amountPaidCents, amountRefundedCents: order.amountRefundedCents,
+            address: .init(
+                id: order.address.id.lowercased, label: order.address.label, line1: order.address.line1, phone: order.address.phone,
+                zone: .init(id: order.address.zoneID.lowercased, name: order.address.zoneName)),
+            createdAt: order.createdAt, subOrders: order.subOrders.map { .init($0, audience: audience) }, payments: [], refunds: [],
+            timeline: order.timeline.map(Components.Schemas.TimelineEvent.init))
+    }
+}
+
+extension Components.Schemas.SubOrder {
+    init(_ subOrder: SubOrder, audience: Audience) {
+        self.init(
+            id: subOrder.id.lowercased, number: subOrder.number, orderId: subOrder.orderID.lowercased, orderNumber: subOrder.orderNumber,
+            merchant: .init(id: subOrder.merchantID.lowercased, name: subOrder.merchantName),
+            status: .init(rawValue: subOrder.status.rawValue)!,
+            cancelReason: subOrder.cancelReason.flatMap { .init(rawValue: $0.rawValue) },
+            originHub: .init(subOrder.originHub), destinationHub: .init(subOrder.destinationHub),
+            itemsTotalCents: subOrder.itemsTotalCents, deliveryFeeCents: subOrder.deliveryFeeCents, totalCents: subOrder.totalCents,
+            commissionCents: audience.seesCommission ? subOrder.commissionCents : nil,
+            merchantPayoutCents: audience.seesCommission ? subOrder.merchantPayoutCents : nil,
+            items: subOrder.items.map {
+                .init(
+                    id: $0.id.lowercased, productId: $0.productID.lowercased, name: $0.name, unitPriceCents: $0.unitPriceCents,
+                    quantity: $0.quantity, lineTotalCents: $0.lineTotalCents, refundedQuantity: $0.refundedQuantity)
+            },
+            events: subOrder.events.map(Components.Schemas.TimelineEvent.init), handoverCode: subOrder.handoverCode)
+    }
+}
+
+extension Components.Schemas.TimelineEvent {
+    init(_ event: OrderEvent) {
+        self.init(
+            subOrderId: event.subOrderID.lowercased, subOrderNumber: event.subOrderNumber,
+            fromStatus: event.from.flatMap { .init(rawValue: $0.rawValue) }, toStatus: .init(rawValue: event.to.rawValue)!,
+            actorRole: .init(rawValue: event.actorRole)!, hub: event.hub.map(Components.Schemas.HubRef.init), note: event.note,
+            at: event.at)
+    }
+}
+
+extension UUID {
+    /// Ids go out as lower-case UUID strings.
+    var lowercased: String { uuidString.lowercased() }
+}
