@@ -31,6 +31,8 @@ public struct AppConfig: Sendable {
     public var codMaximumCents: Int64
     /// Business days and order-number years are counted in this time zone.
     public var businessTimeZone: String
+    /// Failed delivery attempts after which a parcel goes back to its merchant.
+    public var maxDeliveryAttempts: Int
 
     public struct RateLimit: Sendable {
         public var perIP: Int
@@ -104,7 +106,8 @@ public struct AppConfig: Sendable {
             paymentExpiry: .seconds(60 * (try settings.int("PAYMENT_EXPIRY_MINUTES", default: 30, in: 1...10_080))),
             expiryInterval: .seconds(try settings.int("ORDER_EXPIRY_INTERVAL_SECONDS", default: 30, in: 1...3_600)),
             codMaximumCents: Int64(try settings.int("COD_MAX_SHILLINGS", default: 100_000, in: 1...250_000)) * Money.centsPerShilling,
-            businessTimeZone: try settings.timeZone("BUSINESS_TIME_ZONE", default: "Africa/Nairobi"))
+            businessTimeZone: try settings.timeZone("BUSINESS_TIME_ZONE", default: "Africa/Nairobi"),
+            maxDeliveryAttempts: try settings.int("MAX_DELIVERY_ATTEMPTS", default: 3, in: 1...10))
     }
 }
 

@@ -246,6 +246,12 @@ public struct Checkout: Sendable {
                 SELECT id, NULL, \(initial.rawValue), \(customerID), 'customer', \(now) FROM parcels
             ), emptied AS (
                 DELETE FROM cart_items WHERE user_id = \(customerID)
+            ), placed_notice AS (
+                INSERT INTO notifications (user_id, kind, title, body, order_id, created_at)
+                SELECT \(customerID), 'order_placed', 'Order placed (' || master.number || ')',
+                       \(request.paymentMethod == .cod ? "We have your order; pay the rider in cash at delivery." : "We have your order; pay with M-Pesa to confirm it."),
+                       \(orderID), \(now)
+                FROM master
             )
             SELECT number FROM master
             """, logger: database.logger)
@@ -263,7 +269,7 @@ public struct Checkout: Sendable {
                     originHub: parcel.origin, destinationHub: plan.destination.hub, itemsTotalCents: parcel.itemsTotalCents,
                     deliveryFeeCents: parcel.feeShareCents, totalCents: parcel.itemsTotalCents + parcel.feeShareCents,
                     commissionCents: parcel.commissionCents, merchantPayoutCents: parcel.itemsTotalCents - parcel.commissionCents,
-                    createdAt: now,
+                    createdAt: now, deliveryAddress: address, riderName: nil, riderPhone: nil,
                     items: parcel.lines.map {
                         OrderItem(
                             id: $0.itemID, productID: $0.line.productID, name: $0.line.name, unitPriceCents: $0.line.priceCents,

@@ -84,6 +84,10 @@ public struct SubOrder: Sendable, Equatable {
     public let commissionCents: Int64
     public let merchantPayoutCents: Int64
     public let createdAt: Date
+    /// Where the parcel goes; shown to the hub staff who deliver it.
+    public let deliveryAddress: Address
+    public let riderName: String?
+    public let riderPhone: String?
     public var items: [OrderItem]
     public var events: [OrderEvent]
     /// Only in the checkout and handover-codes answers.

@@ -34,9 +34,7 @@ struct OrderReader: Sendable {
                 paymentState: try r.get("payment_state"), itemsTotalCents: try r.get("items_total_cents"),
                 deliveryFeeCents: try r.get("delivery_fee_cents"), totalCents: try r.get("total_cents"),
                 amountPaidCents: try r.get("amount_paid_cents"), amountRefundedCents: try r.get("amount_refunded_cents"),
-                address: Address(
-                    id: try r.get("address_id"), label: try r.get("address_label"), line1: try r.get("address_line1"),
-                    phone: try r.get("address_phone"), zoneID: try r.get("zone_id"), zoneName: try r.get("zone_name")),
+                address: try Self.address(r),
                 createdAt: try r.get("created_at"), subOrders: subOrders)
         }
         return ids.compactMap { orders[$0] }
@@ -76,7 +74,8 @@ struct OrderReader: Sendable {
                            s.cancel_reason, oh.id AS origin_id, oh.code AS origin_code, oh.name AS origin_name,
                            dh.id AS destination_id, dh.code AS destination_code, dh.name AS destination_name,
                            s.items_total_cents, s.delivery_fee_cents, s.total_cents, s.commission_cents,
-                           s.merchant_payout_cents, s.created_at
+                           s.merchant_payout_cents, s.created_at, s.rider_name, s.rider_phone, o.address_id,
+                           o.address_label, o.address_line1, o.address_phone, o.zone_id, o.zone_name
                     FROM sub_orders s
                     JOIN orders o ON o.id = s.order_id
                     JOIN merchants m ON m.id = s.merchant_id
@@ -98,8 +97,16 @@ struct OrderReader: Sendable {
                 itemsTotalCents: try r.get("items_total_cents"), deliveryFeeCents: try r.get("delivery_fee_cents"),
                 totalCents: try r.get("total_cents"), commissionCents: try r.get("commission_cents"),
                 merchantPayoutCents: try r.get("merchant_payout_cents"), createdAt: try r.get("created_at"),
+                deliveryAddress: try Self.address(r), riderName: try r.get("rider_name"), riderPhone: try r.get("rider_phone"),
                 items: [], events: [], handoverCode: nil)
         }
+    }
+
+    /// The delivery address as it was snapshotted on the order.
+    static func address(_ r: PostgresRandomAccessRow) throws -> Address {
+        Address(
+            id: try r.get("address_id"), label: try r.get("address_label"), line1: try r.get("address_line1"),
+            phone: try r.get("address_phone"), zoneID: try r.get("zone_id"), zoneName: try r.get("zone_name"))
     }
 
     private func attachItemsAndEvents(_ subOrders: inout [SubOrder], on connection: PostgresConnection) async throws {

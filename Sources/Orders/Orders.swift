@@ -28,16 +28,17 @@ public struct Orders: Sendable {
 
     let database: Database
     let effects: Effects
-    let lifecycle: SubOrderLifecycle
+    public let lifecycle: SubOrderLifecycle
     let codes: HandoverCodes
     let paymentExpiry: Duration
     public let checkout: Checkout
 
-    public init(database: Database, effects: Effects, config: AppConfig) {
+    public init(database: Database, effects: Effects, config: AppConfig, refunds: any RefundRecorder) {
         self.database = database
         self.effects = effects
-        self.lifecycle = SubOrderLifecycle(effects: effects, logger: database.logger)
         self.codes = HandoverCodes(key: config.handoverCodeKey, randomBytes: effects.randomBytes)
+        self.lifecycle = SubOrderLifecycle(
+            effects: effects, logger: database.logger, codes: codes, refunds: refunds, maxDeliveryAttempts: config.maxDeliveryAttempts)
         self.paymentExpiry = config.paymentExpiry
         self.checkout = Checkout(
             database: database, effects: effects, codes: codes, limits: .init(codMaximumCents: config.codMaximumCents),
@@ -155,6 +156,14 @@ public struct Orders: Sendable {
     private func merchant(_ principal: Principal) throws -> UUID {
         guard principal.role == .merchant, let merchantID = principal.merchantID else { throw Problem.forbidden() }
         return merchantID
+    }
+
+    /// Sub-orders by id, in that order, as far as the scope may see them.
+    public func subOrders(_ ids: [UUID], scope: OrderScope) async throws -> [SubOrder] {
+        let reader = self.reader
+        return try await database.withConnection { connection in
+            try await reader.subOrders(ids: ids, scope: scope, on: connection)
+        }
     }
 
     private func subOrder(_ id: UUID, scope: OrderScope) async throws -> SubOrder {

@@ -5,6 +5,7 @@ import Hubs
 import Identity
 import Logging
 import Orders
+import Refunds
 import PostgresNIO
 
 /// The domain services of one running service, built once from configuration.
@@ -22,6 +23,9 @@ public struct Services: Sendable {
     public let carts: Carts
     public let addresses: Addresses
     public let orders: Orders
+    public let notifications: Notifications
+    public let hubOperations: HubOperations
+    public let cash: CashRemittances
     public let calendar: BusinessCalendar
     public let migrator: Migrator
 
@@ -44,7 +48,10 @@ public struct Services: Sendable {
         self.products = Products(database: database, effects: effects)
         self.carts = Carts(database: database, effects: effects)
         self.addresses = Addresses(database: database, effects: effects)
-        self.orders = Orders(database: database, effects: effects, config: config)
+        self.orders = Orders(database: database, effects: effects, config: config, refunds: AutomaticRefunds())
+        self.notifications = Notifications(database: database)
+        self.hubOperations = HubOperations(database: database, orders: orders, effects: effects)
+        self.cash = CashRemittances(database: database, effects: effects)
         self.calendar = BusinessCalendar(identifier: config.businessTimeZone)
         self.migrator = Migrator()
     }

@@ -139,6 +139,36 @@ import Testing
         }
     }
 
+    @Test func cancellingOrRejectingAPaidParcelOwesAnAutomaticRefund() async throws {
+        try await World.with { world in
+            // Setup: a prepaid order with two parcels (paid: the payments issue moves them to placed)
+            // and an unpaid M-Pesa order.
+            try await world.put(world.products[0][0], 1)
+            try await world.put(world.products[1][0], 1)
+            let paid = try await world.checkout(method: .mpesa).order
+            for subOrder in paid.subOrders { try await world.force(subOrder.id, to: .placed) }
+            try await world.put(world.products[2][0], 1)
+            let unpaid = try await world.checkout(method: .mpesa).order
+            let rejectedParcel = paid.subOrders.first { $0.merchantID == world.merchants[1] }!
+            let merchant = world.principal(world.merchantUsers[1], .merchant, merchant: world.merchants[1])
+
+            // Act
+            _ = try await world.services.orders.reject(rejectedParcel.id, reason: "Sold out in the shop", by: merchant)
+            _ = try await world.services.orders.cancel(paid.id, by: world.principal(world.customer, .customer))
+            _ = try await world.services.orders.cancel(unpaid.id, by: world.principal(world.customer, .customer))
+
+            // Check: one approved automatic refund per paid parcel, for its whole total; none for the unpaid order.
+            let rows = try await world.database.query(
+                "SELECT sub_order_id, status, reason, amount_cents FROM refunds ORDER BY reason")
+            let refunds = try rows.map { try $0.decode((UUID, String, String, Int64).self) }
+            let other = paid.subOrders.first { $0.id != rejectedParcel.id }!
+            #expect(refunds.count == 2)
+            #expect(refunds.contains { $0 == (other.id, "approved", "cancelled", other.totalCents) })
+            #expect(refunds.contains { $0 == (rejectedParcel.id, "approved", "merchant_rejected", rejectedParcel.totalCents) })
+            #expect(try await world.count("refund_events") == 2)
+        }
+    }
+
     @Test(arguments: [
         ([SubOrderStatus.cancelled, .cancelled], "cancelled"),
         ([.awaitingPayment, .awaitingPayment], "awaiting_payment"),

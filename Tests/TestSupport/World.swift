@@ -117,6 +117,13 @@ public struct World: Sendable {
         Principal(userID: user, role: role, hubID: nil, merchantID: merchant)
     }
 
+    /// A hub staff member of the given hub.
+    public func staff(at hub: UUID, _ name: String) async throws -> UUID {
+        let user = try await World.makeUser(services, email: "\(name.lowercased().replacingOccurrences(of: " ", with: "."))@example.com", role: "hub_staff")
+        _ = try await database.query("INSERT INTO hub_staff (user_id, hub_id) VALUES (\(user), \(hub))")
+        return user
+    }
+
     /// An access token for any user of this world.
     public func token(_ user: UUID) async throws -> String {
         try await AccessTokens(secret: services.config.jwtSecret, lifetime: services.config.accessTokenTTL).issue(for: user, now: Date())

@@ -92,9 +92,10 @@ extension API {
 
 /// Who reads an order decides what it shows: commission and payout only for the merchant and admins.
 enum Audience {
-    case customer, merchant, admin
+    case customer, merchant, hubStaff, admin
 
-    var seesCommission: Bool { self != .customer }
+    var seesCommission: Bool { self == .merchant || self == .admin }
+    var seesDelivery: Bool { self == .hubStaff || self == .admin }
 }
 
 extension Components.Schemas.Order {
@@ -104,9 +105,7 @@ extension Components.Schemas.Order {
             paymentMethod: .init(rawValue: order.paymentMethod.rawValue)!, paymentState: .init(rawValue: order.paymentState)!,
             itemsTotalCents: order.itemsTotalCents, deliveryFeeCents: order.deliveryFeeCents, totalCents: order.totalCents,
             amountPaidCents: order.amountPaidCents, amountRefundedCents: order.amountRefundedCents,
-            address: .init(
-                id: order.address.id.lowercased, label: order.address.label, line1: order.address.line1, phone: order.address.phone,
-                zone: .init(id: order.address.zoneID.lowercased, name: order.address.zoneName)),
+            address: .init(order.address),
             createdAt: order.createdAt, subOrders: order.subOrders.map { .init($0, audience: audience) }, payments: [], refunds: [],
             timeline: order.timeline.map(Components.Schemas.TimelineEvent.init))
     }
@@ -128,7 +127,17 @@ extension Components.Schemas.SubOrder {
                     id: $0.id.lowercased, productId: $0.productID.lowercased, name: $0.name, unitPriceCents: $0.unitPriceCents,
                     quantity: $0.quantity, lineTotalCents: $0.lineTotalCents, refundedQuantity: $0.refundedQuantity)
             },
-            events: subOrder.events.map(Components.Schemas.TimelineEvent.init), handoverCode: subOrder.handoverCode)
+            events: subOrder.events.map(Components.Schemas.TimelineEvent.init), handoverCode: subOrder.handoverCode,
+            deliveryAddress: audience.seesDelivery ? .init(subOrder.deliveryAddress) : nil,
+            rider: audience.seesDelivery ? subOrder.riderName.map { .init(name: $0, phone: subOrder.riderPhone ?? "") } : nil)
+    }
+}
+
+extension Components.Schemas.OrderAddress {
+    init(_ address: Address) {
+        self.init(
+            id: address.id.lowercased, label: address.label, line1: address.line1, phone: address.phone,
+            zone: .init(id: address.zoneID.lowercased, name: address.zoneName))
     }
 }
 

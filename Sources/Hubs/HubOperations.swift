@@ -1,0 +1,163 @@
+import Core
+import Foundation
+import Identity
+import Logging
+import Orders
+import PostgresNIO
+
+/// What hub staff do all day (SPEC section 5): see the parcels touching their hub and move
+/// them along their leg. Every move is one `SubOrderLifecycle` transition; this type only
+/// scopes it to the caller's hub and turns outcomes into answers.
+public struct HubOperations: Sendable {
+    /// Work lists of a hub.
+    public enum Queue: String, Sendable, CaseIterable {
+        /// Accepted by their merchant, to be received from the merchant here (origin).
+        case inboundFromMerchants = "inbound_from_merchants"
+        /// Received here, to be dispatched to their destination hub.
+        case toDispatch = "to_dispatch"
+        /// Coming from other hubs (destination).
+        case inboundTransfers = "inbound_transfers"
+        case readyForDelivery = "ready_for_delivery"
+        case outForDelivery = "out_for_delivery"
+        /// Going back to their merchant, from or to this hub.
+        case returning
+
+        var condition: String {
+            switch self {
+            case .inboundFromMerchants: "s.origin_hub_id = $1 AND s.status = 'accepted'"
+            case .toDispatch: "s.origin_hub_id = $1 AND s.status = 'at_origin_hub'"
+            case .inboundTransfers: "s.destination_hub_id = $1 AND s.status = 'in_transit'"
+            case .readyForDelivery: "s.destination_hub_id = $1 AND s.status = 'at_destination_hub'"
+            case .outForDelivery: "s.destination_hub_id = $1 AND s.status = 'out_for_delivery'"
+            case .returning: "(s.origin_hub_id = $1 OR s.destination_hub_id = $1) AND s.status = 'returning'"
+            }
+        }
+    }
+
+    let database: Database
+    let orders: Orders
+    let effects: Effects
+
+    public init(database: Database, orders: Orders, effects: Effects) {
+        self.database = database
+        self.orders = orders
+        self.effects = effects
+    }
+
+    public func parcels(
+        at hubID: UUID, queue: Queue?, status: SubOrderStatus?, page: PageRequest
+    ) async throws -> Page<SubOrder> {
+        var binds = PostgresBindings()
+        try binds.append(hubID)
+        var conditions = [queue?.condition ?? "(s.origin_hub_id = $1 OR s.destination_hub_id = $1)"]
+        if let status {
+            try binds.append(status.rawValue)
+            conditions.append("s.status = $\(binds.count)")
+        }
+        if let after = page.after {
+            try binds.append(after.createdAt)
+            try binds.append(after.id)
+            conditions.append("(s.created_at, s.id) < ($\(binds.count - 1), $\(binds.count))")
+        }
+        try binds.append(page.limit + 1)
+        let query = PostgresQuery(
+            unsafeSQL: """
+                SELECT s.id FROM sub_orders s WHERE \(conditions.joined(separator: " AND "))
+                ORDER BY s.created_at DESC, s.id DESC LIMIT $\(binds.count)
+                """, binds: binds)
+        let ids = try await database.query(query).map { try $0.decode(UUID.self) }
+        let parcels = try await orders.subOrders(ids, scope: .admin)
+        return Page(fetched: parcels, limit: page.limit) { Cursor(createdAt: $0.createdAt, id: $0.id) }
+    }
+
+    public func receive(_ id: UUID, accepted: Bool, note: String?, by staff: Principal) async throws -> SubOrder {
+        try await act(id, staff) { lifecycle, actor, connection in
+            try await lifecycle.receive(id, accepted: accepted, note: note, actor: actor, on: connection)
+        }
+    }
+
+    public func dispatch(_ id: UUID, by staff: Principal) async throws -> SubOrder {
+        try await act(id, staff) { lifecycle, actor, connection in
+            try await lifecycle.dispatch(id, actor: actor, on: connection)
+        }
+    }
+
+    public func sendOutForDelivery(_ id: UUID, riderName: String, riderPhone: String, by staff: Principal) async throws -> SubOrder {
+        var validator = Validator()
+        let name = validator.text(riderName, "rider_name", max: 120)
+        let phone = PhoneNumber(normalising: riderPhone)
+        validator.check(phone != nil, "rider_phone", "must be a Kenyan mobile number such as 0712345678")
+        try validator.validate()
+        return try await act(id, staff) { lifecycle, actor, connection in
+            try await lifecycle.sendOutForDelivery(id, riderName: name, riderPhone: phone!, actor: actor, on: connection)
+        }
+    }
+
+    /// Delivers at the door. A wrong code answers 422 (with the attempts left) after the failure
+    /// was counted; a locked parcel answers 429 with `Retry-After`.
+    public func deliver(_ id: UUID, handoverCode: String, codCollectedCents: Int64?, by staff: Principal) async throws -> SubOrder {
+        guard handoverCode.count == 6, handoverCode.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            throw Problem.validation(field: "handover_code", "must be the customer's 6-digit code")
+        }
+        let actor = try Self.actor(staff)
+        let lifecycle = orders.lifecycle
+        let outcome = try await database.transaction { connection in
+            try await lifecycle.deliver(id, handoverCode: handoverCode, codCollectedCents: codCollectedCents, actor: actor, on: connection)
+        }
+        switch outcome {
+        case .delivered:
+            return try await parcel(id)
+        case .wrongCode(let left):
+            throw Problem(
+                status: 422, code: "invalid_handover_code", title: "Wrong handover code",
+                detail: "The handover code does not match; \(left) more tries before delivery of this parcel is locked.",
+                errors: [.init(field: "handover_code", message: "does not match")], extensions: ["attempts_left": .int(Int64(left))])
+        case .locked(let until):
+            let seconds = max(1, Int(until.timeIntervalSince(effects.now()).rounded(.up)))
+            throw Problem(
+                status: 429, code: "handover_locked", title: "Delivery locked",
+                detail: "Too many wrong handover codes; this parcel can be delivered again in \(seconds / 60 + 1) minutes.",
+                headers: ["Retry-After": String(seconds)])
+        }
+    }
+
+    public func attemptFailed(_ id: UUID, reason: SubOrderLifecycle.AttemptReason, note: String?, by staff: Principal) async throws
+        -> SubOrder
+    {
+        try await act(id, staff) { lifecycle, actor, connection in
+            try await lifecycle.attemptFailed(id, reason: reason, note: note, actor: actor, on: connection)
+        }
+    }
+
+    public func dispatchReturn(_ id: UUID, by staff: Principal) async throws -> SubOrder {
+        try await act(id, staff) { lifecycle, actor, connection in
+            try await lifecycle.dispatchReturn(id, actor: actor, on: connection)
+        }
+    }
+
+    public func completeReturn(_ id: UUID, by staff: Principal) async throws -> SubOrder {
+        try await act(id, staff) { lifecycle, actor, connection in
+            try await lifecycle.completeReturn(id, actor: actor, on: connection)
+        }
+    }
+
+    private func act(
+        _ id: UUID, _ staff: Principal,
+        _ transition: @escaping @Sendable (SubOrderLifecycle, Actor, PostgresConnection) async throws -> Void
+    ) async throws -> SubOrder {
+        let actor = try Self.actor(staff)
+        let lifecycle = orders.lifecycle
+        try await database.transaction { connection in try await transition(lifecycle, actor, connection) }
+        return try await parcel(id)
+    }
+
+    private func parcel(_ id: UUID) async throws -> SubOrder {
+        guard let parcel = try await orders.subOrders([id], scope: .admin).first else { throw Problem.notFound("Sub-order") }
+        return parcel
+    }
+
+    static func actor(_ staff: Principal) throws -> Actor {
+        guard staff.role == .hubStaff, let hubID = staff.hubID else { throw Problem.forbidden() }
+        return Actor(userID: staff.userID, role: .hubStaff, hubID: hubID)
+    }
+}

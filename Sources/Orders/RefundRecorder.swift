@@ -1,0 +1,17 @@
+import Foundation
+import PostgresNIO
+
+/// Records the automatic refund owed when money already received leaves with a parcel
+/// (a paid sub-order cancelled, rejected or returned). Declared here, implemented by the
+/// Refunds module and connected by the app, so Orders never imports Refunds.
+public protocol RefundRecorder: Sendable {
+    func recordAutomaticRefund(
+        subOrderID: UUID, amountCents: Int64, reason: AutomaticRefundReason, on connection: PostgresConnection
+    ) async throws
+}
+
+public enum AutomaticRefundReason: String, Sendable {
+    case cancelled
+    case merchantRejected = "merchant_rejected"
+    case returned
+}
