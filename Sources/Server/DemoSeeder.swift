@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Identity
+import Orders
 import PostgresNIO
 
 /// Demo data for the development run (`hubroute seed-demo`): hubs, zones, merchants on
@@ -154,7 +155,101 @@ public struct DemoSeeder: Sendable {
                     """)
             }
         }
+        try await seedOrders()
         return report()
+    }
+
+    /// Demo orders in every state, made the way customers and staff make them: checkout and
+    /// lifecycle transitions. Each checkout has a fixed idempotency key, so a second run replays
+    /// it and moves nothing.
+    private func seedOrders() async throws {
+        let orders = services.orders
+        let lifecycle = orders.lifecycle
+        let database = services.database
+        func id(_ query: PostgresQuery) async throws -> UUID {
+            try await database.query(query)[0].decode(UUID.self)
+        }
+        func customer(_ email: String) async throws -> UUID { try await id("SELECT id FROM users WHERE email = \(email)") }
+        func staff(_ hubCode: String) async throws -> Actor {
+            let rows = try await database.query(
+                "SELECT hs.user_id, hs.hub_id FROM hub_staff hs JOIN hubs h ON h.id = hs.hub_id WHERE h.code = \(hubCode) LIMIT 1")
+            let (user, hub) = try rows[0].decode((UUID, UUID).self)
+            return Actor(userID: user, role: .hubStaff, hubID: hub)
+        }
+        func merchant(of subOrder: SubOrder) async throws -> Actor {
+            Actor(userID: try await id("SELECT user_id FROM merchants WHERE id = \(subOrder.merchantID)"), role: .merchant)
+        }
+        /// Fills the cart with the first product of each named merchant and checks out.
+        func order(_ key: String, for user: UUID, merchants: [String], method: PaymentMethod) async throws -> Order? {
+            for business in merchants {
+                _ = try await database.query(
+                    """
+                    INSERT INTO cart_items (user_id, product_id, quantity)
+                    SELECT \(user), p.id, 1 FROM products p JOIN merchants m ON m.id = p.merchant_id
+                    WHERE m.business_name = \(business) ORDER BY p.name LIMIT 1
+                    ON CONFLICT DO NOTHING
+                    """)
+            }
+            let address = try await id("SELECT id FROM addresses WHERE user_id = \(user) ORDER BY created_at LIMIT 1")
+            let outcome = try await orders.checkout.place(
+                .init(idempotencyKey: key, addressID: address, paymentMethod: method, expectedTotalCents: nil), customerID: user)
+            guard case .created(let order) = outcome else { return nil }
+            return order
+        }
+        func transaction(_ work: @escaping @Sendable (PostgresConnection) async throws -> Void) async throws {
+            try await database.transaction { connection in try await work(connection) }
+        }
+
+        let juma = try await customer(Self.customers[0].0)
+        let njeri = try await customer(Self.customers[1].0)
+        let baraka = try await customer(Self.customers[2].0)
+
+        // Placed, waiting for the merchants: three parcels to Nairobi CBD.
+        _ = try await order("demo-placed", for: juma, merchants: ["Duka Electronics", "Mitindo Fashion", "Ziwa Groceries"], method: .cod)
+        // Waiting for an M-Pesa payment.
+        _ = try await order("demo-awaiting-payment", for: njeri, merchants: ["Pwani Home"], method: .mpesa)
+        // Cancelled by the customer.
+        if let cancelled = try await order("demo-cancelled", for: juma, merchants: ["Ziwa Groceries"], method: .cod) {
+            try await transaction { connection in
+                try await lifecycle.cancelByCustomer(cancelled.id, customerID: juma, actor: Actor(userID: juma, role: .customer), on: connection)
+            }
+        }
+        // Delivered with cash collected at Westlands (a same-hub parcel), and one still at the hub.
+        if let delivered = try await order("demo-delivered", for: baraka, merchants: ["Mitindo Fashion", "Duka Electronics"], method: .cod) {
+            let westlands = try await staff("NBO-WST")
+            let cbd = try await staff("NBO-CBD")
+            for parcel in delivered.subOrders {
+                let seller = try await merchant(of: parcel)
+                try await transaction { connection in
+                    try await lifecycle.accept(parcel.id, merchantID: parcel.merchantID, actor: seller, on: connection)
+                }
+            }
+            let sameHub = delivered.subOrders.first { $0.originHub.id == $0.destinationHub.id }!
+            let crossHub = delivered.subOrders.first { $0.originHub.id != $0.destinationHub.id }!
+            try await transaction { connection in
+                try await lifecycle.receive(sameHub.id, accepted: true, note: nil, actor: westlands, on: connection)
+                let rider = PhoneNumber(normalising: "0799000001")!
+                try await lifecycle.sendOutForDelivery(sameHub.id, riderName: "Peter Kamau", riderPhone: rider, actor: westlands, on: connection)
+                _ = try await lifecycle.deliver(
+                    sameHub.id, handoverCode: sameHub.handoverCode!, codCollectedCents: sameHub.totalCents, actor: westlands, on: connection)
+                try await lifecycle.receive(crossHub.id, accepted: true, note: nil, actor: cbd, on: connection)
+                try await lifecycle.dispatch(crossHub.id, actor: cbd, on: connection)
+            }
+        }
+        // Refused at the door and returned to its merchant at Westlands.
+        if let returned = try await order("demo-returned", for: baraka, merchants: ["Mitindo Fashion"], method: .cod) {
+            let westlands = try await staff("NBO-WST")
+            let parcel = returned.subOrders[0]
+            let seller = try await merchant(of: parcel)
+            try await transaction { connection in
+                try await lifecycle.accept(parcel.id, merchantID: parcel.merchantID, actor: seller, on: connection)
+                try await lifecycle.receive(parcel.id, accepted: true, note: nil, actor: westlands, on: connection)
+                let rider = PhoneNumber(normalising: "0799000002")!
+                try await lifecycle.sendOutForDelivery(parcel.id, riderName: "Grace Njoki", riderPhone: rider, actor: westlands, on: connection)
+                try await lifecycle.attemptFailed(parcel.id, reason: .customerRefused, note: "Changed their mind", actor: westlands, on: connection)
+                try await lifecycle.completeReturn(parcel.id, actor: westlands, on: connection)
+            }
+        }
     }
 
     static func staffEmail(_ hubCode: String) -> String {
