@@ -26,7 +26,7 @@ struct Serve: AsyncParsableCommand {
         let app = try HubRouteApplication.build(services: services, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [database.client, app, OrderExpiryService(services: services, logger: logger)],
+                services: [database.client, app, BackgroundJobs(services: services, logger: logger)],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }

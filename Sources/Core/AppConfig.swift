@@ -25,7 +25,7 @@ public struct AppConfig: Sendable {
     public var handoverCodeKey: String
     /// Unpaid M-Pesa orders are cancelled after this long.
     public var paymentExpiry: Duration
-    /// How often the service looks for unpaid orders to expire.
+    /// How often the expiry job looks for unpaid orders.
     public var expiryInterval: Duration
     /// The largest cash-on-delivery order accepted at checkout.
     public var codMaximumCents: Int64
@@ -33,6 +33,8 @@ public struct AppConfig: Sendable {
     public var businessTimeZone: String
     /// Failed delivery attempts after which a parcel goes back to its merchant.
     public var maxDeliveryAttempts: Int
+    /// Background job workers in this instance; 0 runs none.
+    public var jobWorkers: Int
 
     public struct RateLimit: Sendable {
         public var perIP: Int
@@ -107,7 +109,8 @@ public struct AppConfig: Sendable {
             expiryInterval: .seconds(try settings.int("ORDER_EXPIRY_INTERVAL_SECONDS", default: 30, in: 1...3_600)),
             codMaximumCents: Int64(try settings.int("COD_MAX_SHILLINGS", default: 100_000, in: 1...250_000)) * Money.centsPerShilling,
             businessTimeZone: try settings.timeZone("BUSINESS_TIME_ZONE", default: "Africa/Nairobi"),
-            maxDeliveryAttempts: try settings.int("MAX_DELIVERY_ATTEMPTS", default: 3, in: 1...10))
+            maxDeliveryAttempts: try settings.int("MAX_DELIVERY_ATTEMPTS", default: 3, in: 1...10),
+            jobWorkers: try settings.int("JOB_WORKERS", default: 2, in: 0...64))
     }
 }
 

@@ -73,6 +73,7 @@ public struct Database: Sendable {
     }
 
     /// One statement on a pooled connection, rows collected.
+    @discardableResult
     public func query(_ query: PostgresQuery) async throws -> [PostgresRow] {
         try await withConnection { connection in
             try await connection.exec(query, logger: logger)
