@@ -55,6 +55,7 @@ public struct Database: Sendable {
 
     /// Runs `body` inside one transaction: committed when it returns, rolled back when it throws.
     /// A `Problem` thrown by `body` passes through unchanged.
+    @discardableResult
     public func transaction<Result: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {

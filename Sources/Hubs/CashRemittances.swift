@@ -77,16 +77,16 @@ public struct CashRemittances: Sendable {
         guard !rows.isEmpty else {
             throw Problem.conflict("You hold no collected cash at this hub.", code: "nothing_to_remit")
         }
-        return try await remittances(where: "r.id = $1", bind: id, page: nil).items[0]
+        return try await remittances(page: nil) { $0.filter("r.id = \(try $0.bind(id))") }.items[0]
     }
 
     /// The caller's past remittances at their hub, newest first.
     public func remittances(of staff: Principal, page: PageRequest) async throws -> Page<Remittance> {
         let hubID = try Self.hub(staff)
-        var binds = PostgresBindings()
-        try binds.append(staff.userID)
-        try binds.append(hubID)
-        return try await remittances(where: "r.staff_id = $1 AND r.hub_id = $2", binds: binds, page: page)
+        return try await remittances(page: page) { query in
+            query.filter("r.staff_id = \(try query.bind(staff.userID))")
+            query.filter("r.hub_id = \(try query.bind(hubID))")
+        }
     }
 
     /// For admins: open cash per hub and staff member.
@@ -111,30 +111,22 @@ public struct CashRemittances: Sendable {
 
     /// For admins: every remittance, newest first.
     public func allRemittances(page: PageRequest) async throws -> Page<Remittance> {
-        try await remittances(where: "true", binds: PostgresBindings(), page: page)
+        try await remittances(page: page) { _ in }
     }
 
-    private func remittances(where condition: String, bind id: UUID, page: PageRequest?) async throws -> Page<Remittance> {
-        var binds = PostgresBindings()
-        try binds.append(id)
-        return try await remittances(where: condition, binds: binds, page: page)
-    }
-
-    private func remittances(where condition: String, binds: PostgresBindings, page: PageRequest?) async throws -> Page<Remittance> {
-        var binds = binds
-        var sql = """
-            SELECT r.id, r.hub_id, r.staff_id, r.expected_cents, r.declared_cents, r.variance_cents, r.created_at
-            FROM remittances r WHERE \(condition)
-            """
+    private func remittances(page: PageRequest?, _ filters: (inout FilterQuery) throws -> Void) async throws -> Page<Remittance> {
+        var query = FilterQuery()
+        try filters(&query)
         if let after = page?.after {
-            try binds.append(after.createdAt)
-            try binds.append(after.id)
-            sql += " AND (r.created_at, r.id) < ($\(binds.count - 1), $\(binds.count))"
+            query.filter("(r.created_at, r.id) < (\(try query.bind(after.createdAt)), \(try query.bind(after.id)))")
         }
-        let limit = (page?.limit ?? 1) + 1
-        try binds.append(limit)
-        sql += " ORDER BY r.created_at DESC, r.id DESC LIMIT $\(binds.count)"
-        var remittances = try await database.query(PostgresQuery(unsafeSQL: sql, binds: binds)).map { row in
+        let limit = try query.bind((page?.limit ?? 1) + 1)
+        let statement = query.query(
+            """
+            SELECT r.id, r.hub_id, r.staff_id, r.expected_cents, r.declared_cents, r.variance_cents, r.created_at
+            FROM remittances r
+            """, "ORDER BY r.created_at DESC, r.id DESC LIMIT \(limit)")
+        var remittances = try await database.query(statement).map { row in
             let r = row.makeRandomAccess()
             return Remittance(
                 id: try r.get("id"), hubID: try r.get("hub_id"), staffID: try r.get("staff_id"),

@@ -22,14 +22,15 @@ public struct HubOperations: Sendable {
         /// Going back to their merchant, from or to this hub.
         case returning
 
-        var condition: String {
+        /// The queue's condition on sub-orders `s`, with `hub` the placeholder of the hub id.
+        func condition(hub: String) -> String {
             switch self {
-            case .inboundFromMerchants: "s.origin_hub_id = $1 AND s.status = 'accepted'"
-            case .toDispatch: "s.origin_hub_id = $1 AND s.status = 'at_origin_hub'"
-            case .inboundTransfers: "s.destination_hub_id = $1 AND s.status = 'in_transit'"
-            case .readyForDelivery: "s.destination_hub_id = $1 AND s.status = 'at_destination_hub'"
-            case .outForDelivery: "s.destination_hub_id = $1 AND s.status = 'out_for_delivery'"
-            case .returning: "(s.origin_hub_id = $1 OR s.destination_hub_id = $1) AND s.status = 'returning'"
+            case .inboundFromMerchants: "s.origin_hub_id = \(hub) AND s.status = 'accepted'"
+            case .toDispatch: "s.origin_hub_id = \(hub) AND s.status = 'at_origin_hub'"
+            case .inboundTransfers: "s.destination_hub_id = \(hub) AND s.status = 'in_transit'"
+            case .readyForDelivery: "s.destination_hub_id = \(hub) AND s.status = 'at_destination_hub'"
+            case .outForDelivery: "s.destination_hub_id = \(hub) AND s.status = 'out_for_delivery'"
+            case .returning: "(s.origin_hub_id = \(hub) OR s.destination_hub_id = \(hub)) AND s.status = 'returning'"
             }
         }
     }
@@ -47,25 +48,17 @@ public struct HubOperations: Sendable {
     public func parcels(
         at hubID: UUID, queue: Queue?, status: SubOrderStatus?, page: PageRequest
     ) async throws -> Page<SubOrder> {
-        var binds = PostgresBindings()
-        try binds.append(hubID)
-        var conditions = [queue?.condition ?? "(s.origin_hub_id = $1 OR s.destination_hub_id = $1)"]
-        if let status {
-            try binds.append(status.rawValue)
-            conditions.append("s.status = $\(binds.count)")
-        }
+        var query = FilterQuery()
+        let hub = try query.bind(hubID)
+        query.filter(queue?.condition(hub: hub) ?? "(s.origin_hub_id = \(hub) OR s.destination_hub_id = \(hub))")
+        if let status { query.filter("s.status = \(try query.bind(status.rawValue))") }
         if let after = page.after {
-            try binds.append(after.createdAt)
-            try binds.append(after.id)
-            conditions.append("(s.created_at, s.id) < ($\(binds.count - 1), $\(binds.count))")
+            query.filter("(s.created_at, s.id) < (\(try query.bind(after.createdAt)), \(try query.bind(after.id)))")
         }
-        try binds.append(page.limit + 1)
-        let query = PostgresQuery(
-            unsafeSQL: """
-                SELECT s.id FROM sub_orders s WHERE \(conditions.joined(separator: " AND "))
-                ORDER BY s.created_at DESC, s.id DESC LIMIT $\(binds.count)
-                """, binds: binds)
-        let ids = try await database.query(query).map { try $0.decode(UUID.self) }
+        let limit = try query.bind(page.limit + 1)
+        let ids = try await database.query(
+            query.query("SELECT s.id FROM sub_orders s", "ORDER BY s.created_at DESC, s.id DESC LIMIT \(limit)")
+        ).map { try $0.decode(UUID.self) }
         let parcels = try await orders.subOrders(ids, scope: .admin)
         return Page(fetched: parcels, limit: page.limit) { Cursor(createdAt: $0.createdAt, id: $0.id) }
     }

@@ -41,49 +41,42 @@ struct OrderReader: Sendable {
     }
 
     func subOrders(ids: [UUID], scope: OrderScope, on connection: PostgresConnection) async throws -> [SubOrder] {
-        var subOrders = try await load(condition: "s.id = ANY($1)", bind: ids, scope: scope, on: connection)
+        var subOrders = try await load(matching: "s.id", ids, scope: scope, on: connection)
         try await attachItemsAndEvents(&subOrders, on: connection)
         let position = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
         return subOrders.sorted { position[$0.id, default: 0] < position[$1.id, default: 0] }
     }
 
     private func subOrders(orderIDs: [UUID], scope: OrderScope, on connection: PostgresConnection) async throws -> [SubOrder] {
-        try await load(condition: "s.order_id = ANY($1)", bind: orderIDs, scope: scope, on: connection)
+        try await load(matching: "s.order_id", orderIDs, scope: scope, on: connection)
     }
 
-    private func load(condition: String, bind ids: [UUID], scope: OrderScope, on connection: PostgresConnection) async throws
+    /// Sub-orders whose `column` is one of `ids`, within the scope.
+    private func load(matching column: String, _ ids: [UUID], scope: OrderScope, on connection: PostgresConnection) async throws
         -> [SubOrder]
     {
-        var binds = PostgresBindings()
-        try binds.append(ids)
-        var scopeCondition = ""
+        var query = FilterQuery()
+        query.filter("\(column) = ANY(\(try query.bind(ids)))")
         switch scope {
-        case .customer(let customerID):
-            try binds.append(customerID)
-            scopeCondition = " AND o.customer_id = $2"
-        case .merchant(let merchantID):
-            try binds.append(merchantID)
-            scopeCondition = " AND s.merchant_id = $2"
-        case .admin:
-            break
+        case .customer(let customerID): query.filter("o.customer_id = \(try query.bind(customerID))")
+        case .merchant(let merchantID): query.filter("s.merchant_id = \(try query.bind(merchantID))")
+        case .admin: break
         }
         let rows = try await connection.exec(
-            PostgresQuery(
-                unsafeSQL: """
-                    SELECT s.id, s.order_id, o.number AS order_number, s.number, s.merchant_id, m.business_name, s.status,
-                           s.cancel_reason, oh.id AS origin_id, oh.code AS origin_code, oh.name AS origin_name,
-                           dh.id AS destination_id, dh.code AS destination_code, dh.name AS destination_name,
-                           s.items_total_cents, s.delivery_fee_cents, s.total_cents, s.commission_cents,
-                           s.merchant_payout_cents, s.created_at, s.rider_name, s.rider_phone, o.address_id,
-                           o.address_label, o.address_line1, o.address_phone, o.zone_id, o.zone_name
-                    FROM sub_orders s
-                    JOIN orders o ON o.id = s.order_id
-                    JOIN merchants m ON m.id = s.merchant_id
-                    JOIN hubs oh ON oh.id = s.origin_hub_id
-                    JOIN hubs dh ON dh.id = s.destination_hub_id
-                    WHERE \(condition)\(scopeCondition)
-                    ORDER BY s.order_id, length(s.number), s.number
-                    """, binds: binds), logger: logger)
+            query.query(
+                """
+                SELECT s.id, s.order_id, o.number AS order_number, s.number, s.merchant_id, m.business_name, s.status,
+                       s.cancel_reason, oh.id AS origin_id, oh.code AS origin_code, oh.name AS origin_name,
+                       dh.id AS destination_id, dh.code AS destination_code, dh.name AS destination_name,
+                       s.items_total_cents, s.delivery_fee_cents, s.total_cents, s.commission_cents,
+                       s.merchant_payout_cents, s.created_at, s.rider_name, s.rider_phone, o.address_id,
+                       o.address_label, o.address_line1, o.address_phone, o.zone_id, o.zone_name
+                FROM sub_orders s
+                JOIN orders o ON o.id = s.order_id
+                JOIN merchants m ON m.id = s.merchant_id
+                JOIN hubs oh ON oh.id = s.origin_hub_id
+                JOIN hubs dh ON dh.id = s.destination_hub_id
+                """, "ORDER BY s.order_id, length(s.number), s.number"), logger: logger)
         return try rows.map { row in
             let r = row.makeRandomAccess()
             return SubOrder(

@@ -51,7 +51,7 @@ import Testing
             for merchant in 0..<3 { try await world.put(world.products[merchant][0], 2) }
             let order = try await world.checkout().order
             let atHub = order.subOrders[1]
-            try await world.services.orders.accept(order.subOrders[0].id, by: world.principal(
+            _ = try await world.services.orders.accept(order.subOrders[0].id, by: world.principal(
                 world.merchantUsers[world.merchants.firstIndex(of: order.subOrders[0].merchantID)!], .merchant,
                 merchant: order.subOrders[0].merchantID))
             try await world.force(atHub.id, to: .atOriginHub)

@@ -13,6 +13,7 @@ public enum TestDatabase {
 
     /// Runs `body` with a connection pool on a new database, dropped afterwards; `migrated:
     /// false` gives an empty database.
+    @discardableResult
     public static func with<T: Sendable>(
         migrated: Bool = true, _ body: @escaping @Sendable (Database, String) async throws -> T
     ) async throws -> T {

@@ -4,7 +4,6 @@ import Identity
 import Orders
 import PostgresNIO
 import Server
-import TestSupport
 
 /// A small marketplace on a fresh database: three hubs, a zone served by the first, three
 /// merchants (one at the zone's hub, two elsewhere), their products, and a customer with an
