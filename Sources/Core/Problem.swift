@@ -79,6 +79,13 @@ extension Problem {
         Problem(status: 409, code: code, title: "Conflict", detail: detail)
     }
 
+    /// A state change the object's current state does not allow (409), naming that state.
+    public static func invalidTransition(_ currentStatus: some RawRepresentable<String>, _ detail: String) -> Problem {
+        Problem(
+            status: 409, code: "invalid_transition", title: "Conflict", detail: detail,
+            extensions: ["current_status": .string(currentStatus.rawValue)])
+    }
+
     public static func rateLimited(retryAfterSeconds: Int) -> Problem {
         Problem(
             status: 429, code: "rate_limited", title: "Too many requests",

@@ -168,10 +168,7 @@ public struct MerchantApplications: Sendable {
         guard let row = rows.first else { throw Problem.notFound("Merchant application") }
         let application = try decode(row)
         guard application.status == .pending else {
-            throw Problem(
-                status: 409, code: "invalid_transition", title: "Conflict",
-                detail: "The application was already \(application.status.rawValue).",
-                extensions: ["current_status": .string(application.status.rawValue)])
+            throw Problem.invalidTransition(application.status, "The application was already \(application.status.rawValue).")
         }
         return application
     }

@@ -131,11 +131,3 @@ public enum OrderScope: Sendable {
     case merchant(UUID)
     case admin
 }
-
-extension Problem {
-    static func invalidTransition(_ current: SubOrderStatus, _ detail: String) -> Problem {
-        Problem(
-            status: 409, code: "invalid_transition", title: "Conflict", detail: detail,
-            extensions: ["current_status": .string(current.rawValue)])
-    }
-}
