@@ -132,6 +132,15 @@ public enum DatabaseError {
         }
     }
 
+    /// An error as it may be logged: for database errors the server's code, message and
+    /// constraint only, never the statement's bound values (they can hold hashes and codes).
+    public static func loggable(_ error: any Error) -> String {
+        guard let psql = error as? PSQLError else { return String(reflecting: error) }
+        let info = psql.serverInfo
+        return "PSQLError(code: \(psql.code), sqlState: \(info?[.sqlState] ?? "-"), message: \(info?[.message] ?? "-"), "
+            + "constraint: \(info?[.constraintName] ?? "-"), table: \(info?[.tableName] ?? "-"))"
+    }
+
     /// The unique-violation constraint of a failed statement, for services that translate their own.
     public static func uniqueViolation(_ error: any Error) -> String? {
         if let problem = error as? Problem, problem.status == 409 { return problem.constraint }

@@ -118,7 +118,7 @@ public struct JobRunner: Sendable {
             try await queue.complete(job)
         } catch {
             logger.warning("job failed", metadata: ["job": "\(job.id)", "kind": "\(job.kind)", "attempt": "\(job.attempt)"])
-            try await queue.fail(job, error: String(describing: error))
+            try await queue.fail(job, error: DatabaseError.loggable(error))
         }
         return true
     }

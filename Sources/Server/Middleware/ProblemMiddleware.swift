@@ -30,7 +30,7 @@ struct ProblemMiddleware: RouterMiddleware {
             if problem.status >= 500 && problem.code == Problem.internalError.code {
                 logger.error(
                     "unhandled error",
-                    metadata: ["request_id": .string(RequestInfo.current.id), "error": .string(String(reflecting: error))])
+                    metadata: ["request_id": .string(RequestInfo.current.id), "error": .string(DatabaseError.loggable(error))])
             }
             return Self.response(problem)
         }
@@ -76,7 +76,7 @@ struct ProblemMiddleware: RouterMiddleware {
             "handler failed",
             metadata: [
                 "request_id": .string(RequestInfo.current.id), "operation": .string(error.operationID),
-                "error": .string(String(reflecting: error.underlyingError)),
+                "error": .string(DatabaseError.loggable(error.underlyingError)),
             ])
         return .internalError
     }
