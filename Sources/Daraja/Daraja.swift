@@ -1,1 +1,0 @@
-// Daraja client: built by the payments issue.
