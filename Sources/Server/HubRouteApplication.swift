@@ -24,10 +24,15 @@ public enum HubRouteApplication {
                 address: .hostname(services.config.host, port: services.config.port), serverName: "hubroute"),
             logger: logger)
         app.beforeServerStarts {
-            // Serving against a schema this build does not match would fail request by request.
-            if case .pending(let names) = try await services.migrator.status(services.database) {
-                throw ConfigurationError(
-                    setting: "DATABASE_URL", message: "has pending migrations (\(names.joined(separator: ", "))); run `hubroute migrate`")
+            // Serving against a schema this build does not match would fail request by request;
+            // an unreachable database is different: serve, answer 503, and recover when it is back.
+            do {
+                if case .pending(let names) = try await services.migrator.status(services.database) {
+                    throw ConfigurationError(
+                        setting: "DATABASE_URL", message: "has pending migrations (\(names.joined(separator: ", "))); run `hubroute migrate`")
+                }
+            } catch let problem as Problem where problem.code == Problem.databaseUnavailable.code {
+                logger.warning("database unreachable at start; serving 503 until it answers")
             }
         }
         return app
