@@ -57,6 +57,8 @@ let package = Package(
         .target(name: "Orders", dependencies: ["Core", "Identity", "Catalog"], swiftSettings: swiftSettings),
         .target(name: "Hubs", dependencies: ["Core", "Identity", "Orders"], swiftSettings: swiftSettings),
         .target(name: "Refunds", dependencies: ["Core", "Orders"], swiftSettings: swiftSettings),
+        // M-Pesa payments: STK push, callbacks, reconciliation, flagged payments.
+        .target(name: "Payments", dependencies: ["Core", "Identity", "Orders", "Daraja"], swiftSettings: swiftSettings),
         .target(name: "Analytics", dependencies: ["Core"], swiftSettings: swiftSettings),
         // Safaricom Daraja client: OAuth, STK push and query, B2C. No database.
         .target(
@@ -92,11 +94,12 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Core", "Identity", "Catalog", "Hubs", "Orders", "Refunds", "Analytics",
+                "Core", "Identity", "Catalog", "Hubs", "Orders", "Refunds", "Analytics", "Payments", "Daraja",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -118,7 +121,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "Core", "Identity", "Orders", "Server",
+                "Core", "Identity", "Orders", "Server", "DarajaSimulator",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             path: "Tests/TestSupport",
@@ -138,6 +141,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "PaymentsTests", dependencies: ["Payments", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "RefundsTests", dependencies: ["Refunds", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "AnalyticsTests", dependencies: ["Analytics", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets everything up and runs HubRoute with demo data on a project-local PostgreSQL.
+# Sets everything up and runs HubRoute with demo data on a project-local PostgreSQL and the
+# built-in Daraja simulator (daraja-sim on 127.0.0.1:8090), so M-Pesa payments work offline.
 #   scripts/run.sh          install what is missing, start the database, build, migrate, seed, serve
 #   scripts/run.sh --stop   stop the project's PostgreSQL
 # Data lives in .pgdata/ (ignored by git) and survives restarts. Ctrl-C stops the service.
@@ -24,10 +25,21 @@ export APP_ENV=${APP_ENV:-development}
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:$PG_PORT/hubroute}
 export PORT=${PORT:-8080}
 
+export DARAJA_BASE_URL=${DARAJA_BASE_URL:-http://127.0.0.1:8090}
+export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://127.0.0.1:$PORT}
+
 log "building (the first build takes a few minutes)"
 swift build --product hubroute
-BIN=$(swift build --show-bin-path)/hubroute
-"$BIN" migrate
-"$BIN" seed-demo
+swift build --product daraja-sim
+BIN_DIR=$(swift build --show-bin-path)
+"$BIN_DIR/hubroute" migrate
+"$BIN_DIR/hubroute" seed-demo
+
+if [ "$DARAJA_BASE_URL" = "http://127.0.0.1:8090" ]; then
+    log "starting the Daraja simulator on 127.0.0.1:8090 (log: .daraja-sim.log)"
+    PORT=8090 "$BIN_DIR/daraja-sim" > .daraja-sim.log 2>&1 &
+    SIMULATOR=$!
+    trap 'kill "$SIMULATOR" 2>/dev/null || true' EXIT
+fi
 log "serving on http://127.0.0.1:$PORT (Ctrl-C stops; scripts/run.sh --stop stops PostgreSQL)"
-exec "$BIN" serve
+"$BIN_DIR/hubroute" serve

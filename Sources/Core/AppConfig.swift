@@ -35,6 +35,35 @@ public struct AppConfig: Sendable {
     public var maxDeliveryAttempts: Int
     /// Background job workers in this instance; 0 runs none.
     public var jobWorkers: Int
+    public var mpesa: Mpesa
+
+    /// Daraja (M-Pesa) and our callbacks (SPEC sections 6 and 15).
+    public struct Mpesa: Sendable {
+        public var darajaBaseURL: String
+        public var consumerKey: String
+        public var consumerSecret: String
+        public var shortcode: String
+        public var passkey: String
+        public var transactionType: String
+        public var b2cShortcode: String
+        public var initiatorName: String
+        public var securityCredential: String
+        public var requestTimeout: Duration
+        /// Where Daraja reaches this service, e.g. https://api.example.co.ke.
+        public var publicBaseURL: String
+        /// The last path segment of the callback URLs; a wrong one is 404.
+        public var callbackSecret: String
+        /// Callers allowed to post callbacks; empty allows any.
+        public var callbackAllowlist: [String]
+        /// A push still pending this long is queried (STK query), then with backoff.
+        public var reconciliationDelay: Duration
+    }
+
+    /// The Daraja simulator's development settings (`daraja-sim` uses the same defaults).
+    public static let developmentDaraja = (
+        consumerKey: "sim-consumer-key", consumerSecret: "sim-consumer-secret", shortcode: "174379",
+        passkey: "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919",
+        callbackSecret: "development-only-callback-secret")
 
     public struct RateLimit: Sendable {
         public var perIP: Int
@@ -83,6 +112,7 @@ public struct AppConfig: Sendable {
         guard handoverCodeKey.utf8.count >= 32 else {
             throw ConfigurationError(setting: "HANDOVER_CODE_KEY", message: "must be at least 32 bytes")
         }
+        let mpesa = try mpesaSettings(settings, environment: environment)
         let bcryptCost = try settings.int("BCRYPT_COST", default: 12, in: 4...31)
         if environment == .production && bcryptCost < 10 {
             throw ConfigurationError(setting: "BCRYPT_COST", message: "must be at least 10 in production")
@@ -110,8 +140,47 @@ public struct AppConfig: Sendable {
             codMaximumCents: Int64(try settings.int("COD_MAX_SHILLINGS", default: 100_000, in: 1...250_000)) * Money.centsPerShilling,
             businessTimeZone: try settings.timeZone("BUSINESS_TIME_ZONE", default: "Africa/Nairobi"),
             maxDeliveryAttempts: try settings.int("MAX_DELIVERY_ATTEMPTS", default: 3, in: 1...10),
-            jobWorkers: try settings.int("JOB_WORKERS", default: 2, in: 0...64))
+            jobWorkers: try settings.int("JOB_WORKERS", default: 2, in: 0...64),
+            mpesa: mpesa)
     }
+}
+
+private func mpesaSettings(_ settings: Settings, environment: AppConfig.Environment) throws -> AppConfig.Mpesa {
+    let development = AppConfig.developmentDaraja
+    /// A secret or credential: required in production, a development default elsewhere.
+    func credential(_ name: String, _ fallback: String) throws -> String {
+        if let value = settings.string(name) { return value }
+        guard environment != .production else {
+            throw ConfigurationError(setting: name, message: "is required in production")
+        }
+        return fallback
+    }
+    let callbackSecret = try credential("MPESA_CALLBACK_SECRET", development.callbackSecret)
+    if environment == .production {
+        guard callbackSecret != development.callbackSecret, callbackSecret.utf8.count >= 24 else {
+            throw ConfigurationError(setting: "MPESA_CALLBACK_SECRET", message: "must be a random value of at least 24 characters")
+        }
+    }
+    let transactionType = settings.string("DARAJA_TRANSACTION_TYPE") ?? "CustomerPayBillOnline"
+    guard ["CustomerPayBillOnline", "CustomerBuyGoodsOnline"].contains(transactionType) else {
+        throw ConfigurationError(setting: "DARAJA_TRANSACTION_TYPE", message: "must be CustomerPayBillOnline or CustomerBuyGoodsOnline")
+    }
+    return AppConfig.Mpesa(
+        darajaBaseURL: settings.string("DARAJA_BASE_URL") ?? "http://127.0.0.1:8090",
+        consumerKey: try credential("DARAJA_CONSUMER_KEY", development.consumerKey),
+        consumerSecret: try credential("DARAJA_CONSUMER_SECRET", development.consumerSecret),
+        shortcode: try credential("DARAJA_SHORTCODE", development.shortcode),
+        passkey: try credential("DARAJA_PASSKEY", development.passkey),
+        transactionType: transactionType,
+        b2cShortcode: settings.string("DARAJA_B2C_SHORTCODE") ?? "600000",
+        initiatorName: settings.string("DARAJA_INITIATOR_NAME") ?? "hubroute",
+        securityCredential: settings.string("DARAJA_SECURITY_CREDENTIAL") ?? "",
+        requestTimeout: .seconds(try settings.int("DARAJA_TIMEOUT_SECONDS", default: 15, in: 1...120)),
+        publicBaseURL: settings.string("PUBLIC_BASE_URL") ?? "http://127.0.0.1:8080",
+        callbackSecret: callbackSecret,
+        callbackAllowlist: (settings.string("MPESA_CALLBACK_IP_ALLOWLIST") ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
+        reconciliationDelay: .seconds(try settings.int("RECONCILIATION_DELAY_SECONDS", default: 60, in: 1...86_400)))
 }
 
 public struct ConfigurationError: Error, CustomStringConvertible, Equatable {

@@ -12,6 +12,8 @@ struct CustomerNotice {
 
     init?(_ status: SubOrderStatus) {
         switch status {
+        case .placed:
+            (kind, title, body) = ("order_paid", "Payment received", "We received your M-Pesa payment; the sellers are preparing your order.")
         case .accepted:
             (kind, title, body) = ("sub_order_accepted", "Order accepted", "The seller accepted your parcel and is preparing it.")
         case .inTransit:

@@ -14,4 +14,8 @@ public enum AutomaticRefundReason: String, Sendable {
     case cancelled
     case merchantRejected = "merchant_rejected"
     case returned
+    /// Money that arrived after its order expired or was cancelled.
+    case latePayment = "late_payment"
+    /// A flagged payment an admin decided to give back.
+    case flaggedPayment = "flagged_payment"
 }

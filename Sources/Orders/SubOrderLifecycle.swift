@@ -76,6 +76,14 @@ public struct SubOrderLifecycle: Sendable {
             query.filter("o.customer_id = \(try query.bind(customerID))")
         }
         guard !rows.isEmpty else { throw Problem.notFound("Order") }
+        let pending = try await connection.exec(
+            "SELECT id FROM payments WHERE order_id = \(orderID) AND status = 'pending'", logger: logger)
+        if let payment = pending.first {
+            throw Problem(
+                status: 409, code: "payment_pending", title: "Payment in progress",
+                detail: "An M-Pesa payment for this order is waiting for the customer's answer; cancel after it ends.",
+                extensions: ["payment_id": .string(try payment.decode(UUID.self).uuidString.lowercased())])
+        }
         let cancellable = rows.filter { Self.customerCancellable.contains($0.status) }
         guard !cancellable.isEmpty else {
             let furthest = rows.first { $0.status != .cancelled }?.status ?? .cancelled
@@ -269,6 +277,21 @@ public struct SubOrderLifecycle: Sendable {
         try await move([parcel], allowed: [.returning], to: .returned, actor: actor, note: nil, on: connection)
     }
 
+    // MARK: Payments
+
+    /// awaiting_payment → placed for every unpaid sub-order of the order, when its M-Pesa payment
+    /// succeeded. Returns the sub-orders released, with their totals, for allocating the payment;
+    /// none when the order expired or was cancelled meanwhile.
+    public func markPaid(_ orderID: UUID, receipt: String?, on connection: PostgresConnection) async throws -> [(id: UUID, totalCents: Int64)] {
+        let rows = try await lock(on: connection) { query in
+            query.filter("s.order_id = \(try query.bind(orderID))")
+            query.filter("s.status = 'awaiting_payment'")
+        }
+        try await move(rows, allowed: [.awaitingPayment], to: .placed, actor: .system,
+                       note: receipt.map { "Paid by M-Pesa, receipt \($0)" } ?? "Paid by M-Pesa", on: connection)
+        return rows.map { ($0.id, $0.totalCents) }
+    }
+
     // MARK: System
 
     /// Cancels unpaid M-Pesa sub-orders placed before `cutoff` (payment_expired) and puts their
@@ -278,6 +301,8 @@ public struct SubOrderLifecycle: Sendable {
         let rows = try await lock(on: connection, skipLocked: true, limit: limit) { query in
             query.filter("s.status = 'awaiting_payment'")
             query.filter("s.created_at < \(try query.bind(cutoff))")
+            // A push in flight or a payment waiting for an admin may still pay for it.
+            query.filter("NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = s.order_id AND p.status IN ('pending', 'flagged'))")
         }
         try await move(
             rows, allowed: [.awaitingPayment], to: .cancelled, cancelReason: .paymentExpired, actor: .system, note: nil,

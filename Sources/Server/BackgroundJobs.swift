@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Logging
+import Payments
 import ServiceLifecycle
 
 /// The job workers of one service instance (`JOB_WORKERS`, 0 for none) and the periodic jobs
@@ -22,6 +23,7 @@ public struct BackgroundJobs: Service {
 
     public var runner: JobRunner {
         let orders = services.orders
+        let payments = services.payments
         let logger = self.logger
         return JobRunner(
             queue: queue,
@@ -29,7 +31,12 @@ public struct BackgroundJobs: Service {
                 Kind.expireUnpaidOrders: { _ in
                     let expired = try await orders.expireUnpaid()
                     if expired > 0 { logger.info("expired unpaid sub-orders", metadata: ["count": "\(expired)"]) }
-                }
+                },
+                Payments.reconcileJob: { job in
+                    let payload = try JSONDecoder().decode([String: String].self, from: Data(job.payload.utf8))
+                    guard let id = payload["payment_id"].flatMap(UUID.init(uuidString:)) else { return }
+                    try await payments.reconcile(paymentID: id)
+                },
             ], logger: logger)
     }
 

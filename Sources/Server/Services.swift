@@ -4,7 +4,9 @@ import Foundation
 import Hubs
 import Identity
 import Logging
+import Daraja
 import Orders
+import Payments
 import Refunds
 import PostgresNIO
 
@@ -25,6 +27,8 @@ public struct Services: Sendable {
     public let orders: Orders
     public let notifications: Notifications
     public let hubOperations: HubOperations
+    public let payments: Payments
+    public let callbackURL: CallbackURL
     public let cash: CashRemittances
     public let calendar: BusinessCalendar
     public let migrator: Migrator
@@ -51,6 +55,20 @@ public struct Services: Sendable {
         self.orders = Orders(database: database, effects: effects, config: config, refunds: AutomaticRefunds())
         self.notifications = Notifications(database: database)
         self.hubOperations = HubOperations(database: database, orders: orders, effects: effects)
+        let mpesa = config.mpesa
+        self.callbackURL = CallbackURL(base: mpesa.publicBaseURL, secret: mpesa.callbackSecret)
+        self.payments = Payments(
+            database: database, effects: effects,
+            daraja: DarajaClient(
+                configuration: DarajaConfiguration(
+                    baseURL: mpesa.darajaBaseURL, consumerKey: mpesa.consumerKey, consumerSecret: mpesa.consumerSecret,
+                    shortcode: mpesa.shortcode, passkey: mpesa.passkey,
+                    transactionType: DarajaConfiguration.TransactionType(rawValue: mpesa.transactionType) ?? .customerPayBillOnline,
+                    b2cShortcode: mpesa.b2cShortcode, initiatorName: mpesa.initiatorName,
+                    securityCredential: mpesa.securityCredential, requestTimeout: mpesa.requestTimeout),
+                effects: effects, logger: database.logger),
+            lifecycle: orders.lifecycle, refunds: AutomaticRefunds(), jobs: JobQueue(database: database, effects: effects),
+            callbackURL: callbackURL, reconciliationDelay: mpesa.reconciliationDelay)
         self.cash = CashRemittances(database: database, effects: effects)
         self.calendar = BusinessCalendar(identifier: config.businessTimeZone)
         self.migrator = Migrator()

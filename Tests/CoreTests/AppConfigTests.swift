@@ -12,7 +12,11 @@ import Testing
     let handoverKey = "Hq7Zt0Lw2Xn9Vb4Rc6Yp1Ms8Kd3Fg5Ja0Ue2Io7"
 
     var safeProduction: [String: String] {
-        database.merging(["APP_ENV": "production", "JWT_SECRET": strongSecret, "HANDOVER_CODE_KEY": handoverKey]) { $1 }
+        database.merging([
+            "APP_ENV": "production", "JWT_SECRET": strongSecret, "HANDOVER_CODE_KEY": handoverKey,
+            "MPESA_CALLBACK_SECRET": "Zq8Lm2Xw4Vr6Tn0Pk3Hs5Jd7Gf", "DARAJA_CONSUMER_KEY": "live-key", "DARAJA_CONSUMER_SECRET": "live-secret",
+            "DARAJA_SHORTCODE": "600999", "DARAJA_PASSKEY": "live-passkey",
+        ]) { $1 }
     }
 
     @Test func developmentStartsWithDefaults() throws {
@@ -65,6 +69,21 @@ import Testing
         settings["HANDOVER_CODE_KEY"] = AppConfig.developmentHandoverCodeKey
         let development = #expect(throws: ConfigurationError.self) { try load(settings) }
         #expect(development?.setting == "HANDOVER_CODE_KEY")
+    }
+
+    @Test(arguments: ["MPESA_CALLBACK_SECRET", "DARAJA_CONSUMER_KEY", "DARAJA_CONSUMER_SECRET", "DARAJA_SHORTCODE", "DARAJA_PASSKEY"])
+    func productionRefusesMissingMpesaSettings(setting: String) throws {
+        var settings = safeProduction
+        settings[setting] = nil
+        let error = #expect(throws: ConfigurationError.self) { try load(settings) }
+        #expect(error?.setting == setting)
+    }
+
+    @Test func productionRefusesTheDevelopmentCallbackSecret() throws {
+        var settings = safeProduction
+        settings["MPESA_CALLBACK_SECRET"] = AppConfig.developmentDaraja.callbackSecret
+        let error = #expect(throws: ConfigurationError.self) { try load(settings) }
+        #expect(error?.setting == "MPESA_CALLBACK_SECRET")
     }
 
     @Test func badValuesNameTheSetting() throws {

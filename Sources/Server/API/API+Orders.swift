@@ -3,6 +3,7 @@ import Foundation
 import Identity
 import OpenAPIRuntime
 import Orders
+import Payments
 
 extension API {
     func checkout(_ input: Operations.Checkout.Input) async throws -> Operations.Checkout.Output {
@@ -15,8 +16,8 @@ extension API {
                 paymentMethod: PaymentMethod(rawValue: body.paymentMethod.rawValue)!, expectedTotalCents: body.expectedTotalCents),
             customerID: caller.userID)
         switch outcome {
-        case .created(let order): return .created(.init(body: .json(.init(order, audience: .customer))))
-        case .replayed(let order): return .ok(.init(body: .json(.init(order, audience: .customer))))
+        case .created(let order): return .created(.init(body: .json(try await represent(order, audience: .customer))))
+        case .replayed(let order): return .ok(.init(body: .json(try await represent(order, audience: .customer))))
         }
     }
 
@@ -24,25 +25,25 @@ extension API {
         let caller = try await principal()
         let page = try await services.orders.orders(
             of: caller.userID, page: try PageRequest(limit: input.query.limit, cursor: input.query.cursor))
-        return .ok(.init(body: .json(.init(items: page.items.map { .init($0, audience: .customer) }, nextCursor: page.nextCursor))))
+        return .ok(.init(body: .json(.init(items: try await represent(page.items, audience: .customer), nextCursor: page.nextCursor))))
     }
 
     func getMyOrder(_ input: Operations.GetMyOrder.Input) async throws -> Operations.GetMyOrder.Output {
         let caller = try await principal()
         let order = try await services.orders.order(try uuid(input.path.id, "Order"), scope: .customer(caller.userID))
-        return .ok(.init(body: .json(.init(order, audience: .customer))))
+        return .ok(.init(body: .json(try await represent(order, audience: .customer))))
     }
 
     func cancelMyOrder(_ input: Operations.CancelMyOrder.Input) async throws -> Operations.CancelMyOrder.Output {
         let caller = try await principal()
         let order = try await services.orders.cancel(try uuid(input.path.id, "Order"), by: caller)
-        return .ok(.init(body: .json(.init(order, audience: .customer))))
+        return .ok(.init(body: .json(try await represent(order, audience: .customer))))
     }
 
     func renewHandoverCodes(_ input: Operations.RenewHandoverCodes.Input) async throws -> Operations.RenewHandoverCodes.Output {
         let caller = try await principal()
         let order = try await services.orders.freshHandoverCodes(try uuid(input.path.id, "Order"), by: caller)
-        return .ok(.init(body: .json(.init(order, audience: .customer))))
+        return .ok(.init(body: .json(try await represent(order, audience: .customer))))
     }
 
     func listMerchantSubOrders(_ input: Operations.ListMerchantSubOrders.Input) async throws
@@ -79,7 +80,7 @@ extension API {
                 merchantID: try query.merchantId.map { try bodyUUID($0, "merchant_id") }, status: query.status?.rawValue,
                 from: days.from, to: days.to),
             page: try PageRequest(limit: query.limit, cursor: query.cursor))
-        return .ok(.init(body: .json(.init(items: page.items.map { .init($0, audience: .admin) }, nextCursor: page.nextCursor))))
+        return .ok(.init(body: .json(.init(items: try await represent(page.items, audience: .admin), nextCursor: page.nextCursor))))
     }
 
     func adminCancelSubOrder(_ input: Operations.AdminCancelSubOrder.Input) async throws -> Operations.AdminCancelSubOrder.Output {
@@ -98,15 +99,28 @@ enum Audience {
     var seesDelivery: Bool { self == .hubStaff || self == .admin }
 }
 
+extension API {
+    /// Orders as answered, with their payments (one query for the whole page).
+    func represent(_ orders: [Order], audience: Audience) async throws -> [Components.Schemas.Order] {
+        let payments = Dictionary(grouping: try await services.payments.payments(ofOrders: orders.map(\.id)), by: \.orderID)
+        return orders.map { .init($0, audience: audience, payments: payments[$0.id] ?? []) }
+    }
+
+    func represent(_ order: Order, audience: Audience) async throws -> Components.Schemas.Order {
+        try await represent([order], audience: audience)[0]
+    }
+}
+
 extension Components.Schemas.Order {
-    init(_ order: Order, audience: Audience) {
+    init(_ order: Order, audience: Audience, payments: [Payments.Payment]) {
         self.init(
             id: order.id.lowercased, number: order.number, status: .init(rawValue: order.status)!,
             paymentMethod: .init(rawValue: order.paymentMethod.rawValue)!, paymentState: .init(rawValue: order.paymentState)!,
             itemsTotalCents: order.itemsTotalCents, deliveryFeeCents: order.deliveryFeeCents, totalCents: order.totalCents,
             amountPaidCents: order.amountPaidCents, amountRefundedCents: order.amountRefundedCents,
             address: .init(order.address),
-            createdAt: order.createdAt, subOrders: order.subOrders.map { .init($0, audience: audience) }, payments: [], refunds: [],
+            createdAt: order.createdAt, subOrders: order.subOrders.map { .init($0, audience: audience) },
+            payments: payments.map(Components.Schemas.Payment.init), refunds: [],
             timeline: order.timeline.map(Components.Schemas.TimelineEvent.init))
     }
 }

@@ -1,0 +1,79 @@
+import Core
+import Crypto
+import Foundation
+import Identity
+import OpenAPIRuntime
+import Payments
+
+extension API {
+    func pushMpesaPayment(_ input: Operations.PushMpesaPayment.Input) async throws -> Operations.PushMpesaPayment.Output {
+        let caller = try await principal()
+        guard case .json(let body) = input.body else { throw Problem.malformedRequest("Expected a JSON body.") }
+        let payment = try await services.payments.push(orderID: try bodyUUID(body.orderId, "order_id"), phone: body.phone, by: caller)
+        return .accepted(
+            .init(
+                body: .json(
+                    .init(paymentId: payment.id.lowercased, checkoutRequestId: payment.checkoutRequestID, status: .init(rawValue: payment.status.rawValue)!))))
+    }
+
+    /// Daraja's STK result. The secret path is compared in constant time; a wrong one is 404 like
+    /// any unknown route, so the callback's existence is not revealed.
+    func receiveMpesaCallback(_ input: Operations.ReceiveMpesaCallback.Input) async throws -> Operations.ReceiveMpesaCallback.Output {
+        let mpesa = services.config.mpesa
+        guard Self.constantTimeEqual(input.path.secret, mpesa.callbackSecret),
+            mpesa.callbackAllowlist.isEmpty || mpesa.callbackAllowlist.contains(RequestInfo.current.clientIP)
+        else { throw Problem.notFound("Route") }
+        guard case .json(let container) = input.body else { throw Problem.malformedRequest("Expected a JSON body.") }
+        try await services.payments.handleCallback(try JSONEncoder().encode(container))
+        return .ok(.init(body: .json(.init(resultCode: 0, resultDesc: "Accepted"))))
+    }
+
+    func getPayment(_ input: Operations.GetPayment.Input) async throws -> Operations.GetPayment.Output {
+        let caller = try await principal()
+        let payment = try await services.payments.payment(try uuid(input.path.id, "Payment"), viewer: caller)
+        return .ok(.init(body: .json(.init(payment))))
+    }
+
+    func listPayments(_ input: Operations.ListPayments.Input) async throws -> Operations.ListPayments.Output {
+        _ = try await principal(.admin)
+        let page = try await services.payments.payments(
+            status: input.query.status.flatMap { Payments.Status(rawValue: $0.rawValue) },
+            page: try PageRequest(limit: input.query.limit, cursor: input.query.cursor))
+        let unmatched = try await services.payments.unmatchedCallbacks(limit: 100)
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        items: page.items.map(Components.Schemas.Payment.init), nextCursor: page.nextCursor,
+                        unmatched: unmatched.map {
+                            .init(
+                                id: $0.id.lowercased, checkoutRequestId: $0.checkoutRequestID, resultCode: $0.resultCode,
+                                amountCents: $0.amountCents, mpesaReceipt: $0.mpesaReceipt, receivedAt: $0.receivedAt)
+                        }))))
+    }
+
+    func resolvePayment(_ input: Operations.ResolvePayment.Input) async throws -> Operations.ResolvePayment.Output {
+        let admin = try await principal(.admin)
+        guard case .json(let body) = input.body else { throw Problem.malformedRequest("Expected a JSON body.") }
+        let payment = try await services.payments.resolve(
+            try uuid(input.path.id, "Payment"), Payments.Resolution(rawValue: body.action.rawValue)!, note: body.note, by: admin)
+        return .ok(.init(body: .json(.init(payment))))
+    }
+
+    static func constantTimeEqual(_ given: String, _ expected: String) -> Bool {
+        let key = SymmetricKey(size: .bits256)
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(expected.utf8), using: key)
+        return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Data(given.utf8), using: key)
+    }
+}
+
+extension Components.Schemas.Payment {
+    init(_ payment: Payments.Payment) {
+        self.init(
+            id: payment.id.lowercased, orderId: payment.orderID.lowercased, method: .mpesa,
+            status: .init(rawValue: payment.status.rawValue)!, amountCents: payment.amountCents, receivedCents: payment.receivedCents,
+            phone: payment.phone, checkoutRequestId: payment.checkoutRequestID, mpesaReceipt: payment.mpesaReceipt,
+            resultCode: payment.resultCode, resultDesc: payment.resultDesc, resolution: payment.resolution.flatMap { .init(rawValue: $0) },
+            createdAt: payment.createdAt, settledAt: payment.settledAt)
+    }
+}
