@@ -20,15 +20,10 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the HTTP service.")
 
     func run() async throws {
-        let (config, logger) = try await Runtime.load()
-        let database = try Services.makeDatabase(config: config, logger: logger)
-        let services = await Services(config: config, database: database)
-        let app = try HubRouteApplication.build(services: services, logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [database.client, app, BackgroundJobs(services: services, logger: logger)],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        try await Runtime.reportingSafely {
+            let (config, logger) = try await Runtime.load()
+            try await HubRouteService.run(config: config, logger: logger)
+        }
     }
 }
 
@@ -81,6 +76,23 @@ struct SeedDemo: AsyncParsableCommand {
 
 /// Configuration, logging and a running connection pool for the commands.
 enum Runtime {
+    /// Runs a command's work; an error that ends it is printed by its type and safe reason
+    /// only, so no setting, password, token or statement reaches the terminal or a log file.
+    static func reportingSafely(_ work: () async throws -> Void) async throws {
+        do {
+            try await work()
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            throw CommandFailure(reason: DatabaseError.loggable(error))
+        }
+    }
+
+    struct CommandFailure: Error, CustomStringConvertible {
+        let reason: String
+        var description: String { reason }
+    }
+
     static func load() async throws -> (AppConfig, Logger) {
         let reader = ConfigReader(providers: [
             EnvironmentVariablesProvider(),
@@ -103,12 +115,14 @@ enum Runtime {
     static func withServices(
         config: AppConfig, logger: Logger, _ body: @escaping @Sendable (Services) async throws -> Void
     ) async throws {
-        let database = try Services.makeDatabase(config: config, logger: logger)
-        let services = await Services(config: config, database: database)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await database.client.run() }
-            defer { group.cancelAll() }
-            try await body(services)
+        try await reportingSafely {
+            let database = try Services.makeDatabase(config: config, logger: logger)
+            let services = await Services(config: config, database: database)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await database.run() }
+                defer { group.cancelAll() }
+                try await body(services)
+            }
         }
     }
 }

@@ -54,11 +54,12 @@ public struct Addresses: Sendable {
         let phone = PhoneNumber(normalising: draft.phone)
         validator.check(phone != nil, "phone", "must be a Kenyan mobile number such as 0712345678")
         try validator.validate()
+        let validPhone = try validator.required(phone, "phone")
         let rows = try await database.query(
             """
             WITH created AS (
                 INSERT INTO addresses (user_id, label, zone_id, line1, phone, created_at)
-                SELECT \(principal.userID), \(label), z.id, \(line1), \(phone!.value), \(effects.now())
+                SELECT \(principal.userID), \(label), z.id, \(line1), \(validPhone.value), \(effects.now())
                 FROM zones z JOIN hubs h ON h.id = z.hub_id
                 WHERE z.id = \(draft.zoneID) AND z.is_active AND h.is_active
                 RETURNING *

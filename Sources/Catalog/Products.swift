@@ -239,7 +239,7 @@ public struct Products: Sendable {
     public func create(_ draft: Draft, merchantID: UUID) async throws -> Product {
         var validator = Validator()
         let name = validator.text(draft.name, "name", max: 200)
-        let description = validator.text(draft.description ?? "", "description", min: 0, max: 5000)
+        let description = validator.text(draft.description ?? "", "description", min: 0, max: 5000, multiline: true)
         Self.checkPrice(draft.priceCents, into: &validator)
         Self.checkStock(draft.stock, into: &validator)
         let imageURLs = Self.checkedImageURLs(draft.imageURLs ?? [], into: &validator)
@@ -266,13 +266,13 @@ public struct Products: Sendable {
     public func update(_ id: UUID, _ change: Change, merchantID: UUID) async throws -> Product {
         var validator = Validator()
         let name = change.name.map { validator.text($0, "name", max: 200) }
-        let description = change.description.map { validator.text($0, "description", min: 0, max: 5000) }
+        let description = change.description.map { validator.text($0, "description", min: 0, max: 5000, multiline: true) }
         if let price = change.priceCents { Self.checkPrice(price, into: &validator) }
         if let stock = change.stock { Self.checkStock(stock, into: &validator) }
         if let adjustment = change.stockAdjustment {
             validator.check(change.stock == nil, "stock_adjustment", "cannot be combined with stock; send one of them")
             validator.check(
-                abs(adjustment) <= CatalogLimits.maximumStock, "stock_adjustment",
+                (-CatalogLimits.maximumStock...CatalogLimits.maximumStock).contains(adjustment), "stock_adjustment",
                 "must be between -\(CatalogLimits.maximumStock) and \(CatalogLimits.maximumStock)")
         }
         let imageURLs = change.imageURLs.map { Self.checkedImageURLs($0, into: &validator) }

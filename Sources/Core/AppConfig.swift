@@ -11,18 +11,20 @@ public struct AppConfig: Sendable {
     public var environment: Environment
     public var host: String
     public var port: Int
-    public var databaseURL: String
+    public var databaseURL: Secret
     public var databasePoolSize: Int
     public var databaseTimeout: Duration
-    public var jwtSecret: String
+    public var jwtSecret: Secret
     public var accessTokenTTL: Duration
     public var refreshTokenTTL: Duration
     public var bcryptCost: Int
     public var authRateLimit: RateLimit
+    /// Proxies whose `X-Forwarded-For` is believed (SPEC section 12); empty believes none.
+    public var trustedProxies: TrustedProxies
     public var defaultCommissionBps: Int
     public var logLevel: String
     /// Keys the HMAC of handover codes; changing it invalidates every outstanding code.
-    public var handoverCodeKey: String
+    public var handoverCodeKey: Secret
     /// Unpaid M-Pesa orders are cancelled after this long.
     public var paymentExpiry: Duration
     /// How often the expiry job looks for unpaid orders.
@@ -40,23 +42,33 @@ public struct AppConfig: Sendable {
     /// Daraja (M-Pesa) and our callbacks (SPEC sections 6 and 15).
     public struct Mpesa: Sendable {
         public var darajaBaseURL: String
-        public var consumerKey: String
-        public var consumerSecret: String
+        public var consumerKey: Secret
+        public var consumerSecret: Secret
         public var shortcode: String
-        public var passkey: String
+        public var passkey: Secret
         public var transactionType: String
         public var b2cShortcode: String
         public var initiatorName: String
-        public var securityCredential: String
+        public var securityCredential: Secret
         public var requestTimeout: Duration
         /// Where Daraja reaches this service, e.g. https://api.example.co.ke.
         public var publicBaseURL: String
         /// The last path segment of the callback URLs; a wrong one is 404.
-        public var callbackSecret: String
+        public var callbackSecret: Secret
         /// Callers allowed to post callbacks; empty allows any.
         public var callbackAllowlist: [String]
         /// A push still pending this long is queried (STK query), then with backoff.
         public var reconciliationDelay: Duration
+        /// Pushes allowed per order, per customer and per paying phone in each window, so nobody
+        /// can make a phone ring again and again.
+        public var pushLimit: PushLimit
+    }
+
+    public struct PushLimit: Sendable {
+        public var perOrder: Int
+        public var perCustomer: Int
+        public var perPhone: Int
+        public var window: Duration
     }
 
     /// The Daraja simulator's development settings (`daraja-sim` uses the same defaults).
@@ -121,20 +133,23 @@ public struct AppConfig: Sendable {
             environment: environment,
             host: settings.string("HOST") ?? "127.0.0.1",
             port: try settings.int("PORT", default: 8080, in: 0...65535),
-            databaseURL: databaseURL,
+            databaseURL: Secret(databaseURL),
             databasePoolSize: try settings.int("DATABASE_POOL_SIZE", default: 8, in: 1...200),
             databaseTimeout: .seconds(try settings.int("DATABASE_TIMEOUT_SECONDS", default: 5, in: 1...300)),
-            jwtSecret: jwtSecret,
+            jwtSecret: Secret(jwtSecret),
             accessTokenTTL: .seconds(try settings.int("ACCESS_TOKEN_TTL_SECONDS", default: 900, in: 60...86_400)),
             refreshTokenTTL: .seconds(86_400 * (try settings.int("REFRESH_TOKEN_TTL_DAYS", default: 30, in: 1...365))),
             bcryptCost: bcryptCost,
+            // Kenyan mobile customers share carrier NAT addresses: the per-address limit is generous
+            // and the per-account one stops password guessing.
             authRateLimit: RateLimit(
-                perIP: try settings.int("AUTH_RATE_LIMIT_PER_IP", default: 30, in: 1...100_000),
+                perIP: try settings.int("AUTH_RATE_LIMIT_PER_IP", default: 300, in: 1...100_000),
                 perEmail: try settings.int("AUTH_RATE_LIMIT_PER_EMAIL", default: 10, in: 1...100_000),
                 window: .seconds(try settings.int("AUTH_RATE_LIMIT_WINDOW_SECONDS", default: 60, in: 1...86_400))),
+            trustedProxies: try settings.trustedProxies("TRUSTED_PROXIES"),
             defaultCommissionBps: try settings.int("DEFAULT_COMMISSION_BPS", default: 1000, in: 0...10_000),
             logLevel: settings.string("LOG_LEVEL") ?? "info",
-            handoverCodeKey: handoverCodeKey,
+            handoverCodeKey: Secret(handoverCodeKey),
             paymentExpiry: .seconds(60 * (try settings.int("PAYMENT_EXPIRY_MINUTES", default: 30, in: 1...10_080))),
             expiryInterval: .seconds(try settings.int("ORDER_EXPIRY_INTERVAL_SECONDS", default: 30, in: 1...3_600)),
             codMaximumCents: Int64(try settings.int("COD_MAX_SHILLINGS", default: 100_000, in: 1...250_000)) * Money.centsPerShilling,
@@ -161,26 +176,54 @@ private func mpesaSettings(_ settings: Settings, environment: AppConfig.Environm
             throw ConfigurationError(setting: "MPESA_CALLBACK_SECRET", message: "must be a random value of at least 24 characters")
         }
     }
+    let darajaBaseURL = settings.string("DARAJA_BASE_URL") ?? "http://127.0.0.1:8090"
+    let publicBaseURL = settings.string("PUBLIC_BASE_URL") ?? "http://127.0.0.1:8080"
+    if environment == .production {
+        for (name, url) in [("DARAJA_BASE_URL", darajaBaseURL), ("PUBLIC_BASE_URL", publicBaseURL)] {
+            try requirePublicHTTPS(name, url)
+        }
+    }
     let transactionType = settings.string("DARAJA_TRANSACTION_TYPE") ?? "CustomerPayBillOnline"
     guard ["CustomerPayBillOnline", "CustomerBuyGoodsOnline"].contains(transactionType) else {
         throw ConfigurationError(setting: "DARAJA_TRANSACTION_TYPE", message: "must be CustomerPayBillOnline or CustomerBuyGoodsOnline")
     }
     return AppConfig.Mpesa(
-        darajaBaseURL: settings.string("DARAJA_BASE_URL") ?? "http://127.0.0.1:8090",
-        consumerKey: try credential("DARAJA_CONSUMER_KEY", development.consumerKey),
-        consumerSecret: try credential("DARAJA_CONSUMER_SECRET", development.consumerSecret),
+        darajaBaseURL: darajaBaseURL,
+        consumerKey: Secret(try credential("DARAJA_CONSUMER_KEY", development.consumerKey)),
+        consumerSecret: Secret(try credential("DARAJA_CONSUMER_SECRET", development.consumerSecret)),
         shortcode: try credential("DARAJA_SHORTCODE", development.shortcode),
-        passkey: try credential("DARAJA_PASSKEY", development.passkey),
+        passkey: Secret(try credential("DARAJA_PASSKEY", development.passkey)),
         transactionType: transactionType,
         b2cShortcode: settings.string("DARAJA_B2C_SHORTCODE") ?? "600000",
         initiatorName: settings.string("DARAJA_INITIATOR_NAME") ?? "hubroute",
-        securityCredential: settings.string("DARAJA_SECURITY_CREDENTIAL") ?? "",
+        securityCredential: Secret(settings.string("DARAJA_SECURITY_CREDENTIAL") ?? ""),
         requestTimeout: .seconds(try settings.int("DARAJA_TIMEOUT_SECONDS", default: 15, in: 1...120)),
-        publicBaseURL: settings.string("PUBLIC_BASE_URL") ?? "http://127.0.0.1:8080",
-        callbackSecret: callbackSecret,
+        publicBaseURL: publicBaseURL,
+        callbackSecret: Secret(callbackSecret),
         callbackAllowlist: (settings.string("MPESA_CALLBACK_IP_ALLOWLIST") ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
-        reconciliationDelay: .seconds(try settings.int("RECONCILIATION_DELAY_SECONDS", default: 60, in: 1...86_400)))
+        reconciliationDelay: .seconds(try settings.int("RECONCILIATION_DELAY_SECONDS", default: 60, in: 1...86_400)),
+        pushLimit: AppConfig.PushLimit(
+            perOrder: try settings.int("STK_PUSH_LIMIT_PER_ORDER", default: 5, in: 1...1_000),
+            perCustomer: try settings.int("STK_PUSH_LIMIT_PER_CUSTOMER", default: 20, in: 1...10_000),
+            perPhone: try settings.int("STK_PUSH_LIMIT_PER_PHONE", default: 5, in: 1...1_000),
+            window: .seconds(try settings.int("STK_PUSH_LIMIT_WINDOW_SECONDS", default: 3_600, in: 1...86_400))))
+}
+
+/// Production talks to Safaricom and is reached by it over the internet: a plain-http or
+/// loopback address there is a development setting left behind.
+private func requirePublicHTTPS(_ name: String, _ url: String) throws {
+    guard let components = URLComponents(string: url), components.scheme?.lowercased() == "https",
+        let host = components.host?.lowercased(), !host.isEmpty
+    else {
+        throw ConfigurationError(setting: name, message: "must be an https:// URL in production")
+    }
+    let bracketless = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+    let loopback = ["localhost", "0.0.0.0", "::", "::1"].contains(bracketless) || bracketless.hasSuffix(".localhost")
+        || bracketless.hasPrefix("127.")
+    if loopback {
+        throw ConfigurationError(setting: name, message: "must not point at this machine (\(host)) in production")
+    }
 }
 
 public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
@@ -205,6 +248,14 @@ private struct Settings {
         else { return nil }
         let trimmed = value.trimmingCharacters(in: .whitespaces)
         return trimmed.isEmpty ? nil : trimmed
+    }
+
+    func trustedProxies(_ name: String) throws -> TrustedProxies {
+        let entries = (string(name) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard let proxies = TrustedProxies(entries) else {
+            throw ConfigurationError(setting: name, message: "must be comma-separated IP addresses or CIDR ranges such as 10.0.0.0/8")
+        }
+        return proxies
     }
 
     func timeZone(_ name: String, default defaultValue: String) throws -> String {

@@ -1,21 +1,38 @@
 import Foundation
 import Logging
+import NIOCore
 import PostgresNIO
+import Synchronization
+import _ConnectionPoolModule
 
-/// The service's access to PostgreSQL: a connection pool, a time limit on every call, and the
+/// The service's access to PostgreSQL: a connection pool, time limits, availability, and the
 /// mapping of database failures to problems.
+///
+/// Time limits: every statement is limited on the server (`statement_timeout` and
+/// `lock_timeout`, set when a connection opens); waiting for a connection is limited here. Once
+/// a call has found the database unreachable, calls fail at once with 503 until a probe sees it
+/// answer again, so a database outage costs clients milliseconds, not the full timeout each.
 public struct Database: Sendable {
-    public let client: PostgresClient
     public let logger: Logger
-    /// How long a call may wait for a connection; statements are limited on the server by the
-    /// `statement_timeout` set when the connection opens.
+    /// How long a call may wait for a pooled connection.
     public let timeout: Duration
+    let pools: PoolSupervisor
 
-    public init(client: PostgresClient, logger: Logger, timeout: Duration) {
-        self.client = client
+    public init(configuration: PostgresClient.Configuration, logger: Logger, timeout: Duration, probeInterval: Duration = .milliseconds(250)) {
         self.logger = logger
         self.timeout = timeout
+        self.pools = PoolSupervisor(configuration: configuration, logger: logger, probeInterval: probeInterval)
     }
+
+    /// Runs the connection pool and, while the database is unreachable, the probe that notices
+    /// its return, until the task is cancelled. The service group runs it; commands and tests run
+    /// it beside their work.
+    public func run() async {
+        await pools.run()
+    }
+
+    /// False from the moment a call found the database unreachable until the probe reaches it.
+    public var isAvailable: Bool { pools.isAvailable }
 
     /// Pool configuration for a `postgres://user:password@host:port/database` URL.
     public static func configuration(
@@ -44,17 +61,75 @@ public struct Database: Sendable {
         return configuration
     }
 
+    private enum Wait<Result: Sendable>: Sendable {
+        case done(Result)
+        /// Waiting for a connection long enough to ask whether the database is there at all.
+        case checkpoint
+        case deadline
+    }
+
     /// Runs `body` on one pooled connection, outside a transaction.
+    ///
+    /// A call that got its connection runs on, its statements limited by the server. One still
+    /// waiting for a connection after a moment asks (one direct connection for all waiters)
+    /// whether the database answers: if not, it and every call after it fail at once. A pool
+    /// that is merely busy is waited for until `timeout`.
     public func withConnection<Result: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        try await limited {
-            try await client.withConnection { connection in try await body(connection) }
+        guard pools.isAvailable else { throw Problem.databaseUnavailable }
+        let client = pools.current
+        let leased = Flag()
+        let checkpoint = min(timeout / 2, .milliseconds(500))
+        do {
+            return try await withThrowingTaskGroup(of: Wait<Result>.self) { group in
+                group.addTask {
+                    .done(try await client.withConnection { connection in
+                        leased.set()
+                        return try await body(connection)
+                    })
+                }
+                group.addTask {
+                    try await Task.sleep(for: checkpoint)
+                    return .checkpoint
+                }
+                defer { group.cancelAll() }
+                while let outcome = try await group.next() {
+                    switch outcome {
+                    case .done(let result):
+                        return result
+                    case .checkpoint where !leased.isSet:
+                        guard await pools.confirmReachable() else {
+                            pools.reportUnreachable()
+                            throw Problem.databaseUnavailable
+                        }
+                        group.addTask {
+                            try await Task.sleep(for: timeout - checkpoint)
+                            return .deadline
+                        }
+                    case .deadline where !leased.isSet:
+                        logger.warning("no database connection free within the time limit")
+                        throw Problem.databaseUnavailable
+                    case .checkpoint, .deadline:
+                        continue
+                    }
+                }
+                throw Problem.databaseUnavailable
+            }
+        } catch let error as PSQLError {
+            throw DatabaseError.map(error, logger: logger, pools: pools)
+        } catch let error as ConnectionPoolError {
+            // The pool's own breaker tripped after its connection attempts kept failing.
+            logger.warning("database pool refused a connection", metadata: ["error": "\(error)"])
+            pools.reportUnreachable()
+            throw Problem.databaseUnavailable
         }
     }
 
     /// Runs `body` inside one transaction: committed when it returns, rolled back when it throws.
-    /// A `Problem` thrown by `body` passes through unchanged.
+    /// A `Problem` thrown by `body` passes through unchanged. A connection whose transaction
+    /// could not be rolled back (cut off, cancelled, broken) is closed, never handed to the next
+    /// caller in the middle of a transaction.
     @discardableResult
     public func transaction<Result: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
@@ -66,8 +141,11 @@ public struct Database: Sendable {
                 try await connection.exec("COMMIT", logger: logger)
                 return result
             } catch {
-                // The connection may already be gone; the original error is what matters.
-                _ = try? await connection.exec("ROLLBACK", logger: logger)
+                if Task.isCancelled {
+                    connection.discard()
+                } else {
+                    do { try await connection.exec("ROLLBACK", logger: logger) } catch { connection.discard() }
+                }
                 throw error
             }
         }
@@ -80,23 +158,139 @@ public struct Database: Sendable {
             try await connection.exec(query, logger: logger)
         }
     }
+}
 
-    private func limited<Result: Sendable>(_ work: @escaping @Sendable () async throws -> Result) async throws -> Result {
-        do {
-            return try await withThrowingTaskGroup(of: Result?.self) { group in
-                group.addTask { try await work() }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let result = first else {
-                    throw Problem.databaseUnavailable
-                }
-                return result
+/// A one-way switch shared between tasks.
+final class Flag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .relaxed) }
+    var isSet: Bool { value.load(ordering: .relaxed) }
+}
+
+/// Owns the connection pool and knows whether the database answers. When a call finds it
+/// unreachable, a probe connects directly every `probeInterval`; once the database answers, the
+/// pool is tried and, if it is still backing off from the outage (PostgresNIO's pool retries
+/// with growing pauses and trips a breaker of its own), replaced by a fresh one, so service
+/// resumes within about a probe interval of the database's return.
+final class PoolSupervisor: Sendable {
+    private enum Change {
+        case start(PostgresClient)
+        case stop(PostgresClient)
+    }
+
+    private let configuration: PostgresClient.Configuration
+    private let logger: Logger
+    private let probeInterval: Duration
+    private let pool: Mutex<PostgresClient>
+    private let availability = Atomic<Bool>(true)
+    private let changes: AsyncStream<Change>
+    private let change: AsyncStream<Change>.Continuation
+
+    init(configuration: PostgresClient.Configuration, logger: Logger, probeInterval: Duration) {
+        self.configuration = configuration
+        self.logger = logger
+        self.probeInterval = probeInterval
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.pool = Mutex(client)
+        (changes, change) = AsyncStream.makeStream(of: Change.self)
+        change.yield(.start(client))
+    }
+
+    var current: PostgresClient { pool.withLock { $0 } }
+    var isAvailable: Bool { availability.load(ordering: .relaxed) }
+
+    /// The last direct check, shared by every caller that asks while it runs or shortly after.
+    private let lastCheck = Mutex<(answer: Task<Bool, Never>, at: ContinuousClock.Instant)?>(nil)
+
+    /// Whether the database accepts a direct connection now.
+    func confirmReachable() async -> Bool {
+        let now = ContinuousClock.now
+        let check = lastCheck.withLock { last in
+            if let last, now - last.at < probeInterval { return last.answer }
+            let answer = Task { await self.databaseAnswers() }
+            last = (answer, now)
+            return answer
+        }
+        return await check.value
+    }
+
+    func reportUnreachable() {
+        if availability.exchange(false, ordering: .relaxed) {
+            logger.error("database unreachable; answering 503 until it is back")
+        }
+    }
+
+    /// Runs the pools (the current one, and a retired one until it has shut down) and the probe.
+    func run() async {
+        async let probing: Void = probeWhileUnavailable()
+        var running: [ObjectIdentifier: Task<Void, Never>] = [:]
+        for await change in changes {
+            switch change {
+            case .start(let client): running[ObjectIdentifier(client)] = Task { await client.run() }
+            case .stop(let client): running.removeValue(forKey: ObjectIdentifier(client))?.cancel()
             }
-        } catch let error as PSQLError {
-            throw DatabaseError.map(error, logger: logger)
+        }
+        // Cancelled: shut every pool down.
+        for task in running.values { task.cancel() }
+        for task in running.values { await task.value }
+        await probing
+    }
+
+    private func probeWhileUnavailable() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: probeInterval)
+            guard !isAvailable, await databaseAnswers() else { continue }
+            let client = current
+            let logger = self.logger
+            let poolRecovered = await Self.succeeds(within: probeInterval) {
+                _ = try await client.withConnection { try await $0.exec("SELECT 1", logger: logger) }
+            }
+            if !poolRecovered {
+                let fresh = PostgresClient(configuration: configuration, backgroundLogger: logger)
+                pool.withLock { $0 = fresh }
+                change.yield(.start(fresh))
+                change.yield(.stop(client))
+            }
+            availability.store(true, ordering: .relaxed)
+            logger.notice("database reachable again", metadata: ["fresh_pool": "\(!poolRecovered)"])
+        }
+    }
+
+    /// Whether a new connection, outside the pool, can run a statement.
+    private func databaseAnswers() async -> Bool {
+        guard let host = self.configuration.host else { return false }
+        var configuration = PostgresConnection.Configuration(
+            host: host, port: self.configuration.port ?? 5432, username: self.configuration.username,
+            password: self.configuration.password, database: self.configuration.database, tls: .disable)
+        configuration.options.connectTimeout = .seconds(1)
+        configuration.options.additionalStartupParameters = [("statement_timeout", "1000")]
+        let direct = configuration
+        let logger = self.logger
+        return await Self.succeeds(within: .seconds(2)) {
+            let connection = try await PostgresConnection.connect(configuration: direct, id: 0, logger: logger)
+            let answered: Bool
+            do {
+                try await connection.exec("SELECT 1", logger: logger)
+                answered = true
+            } catch {
+                answered = false
+            }
+            try? await connection.close()
+            guard answered else { throw NoAnswer() }
+        }
+    }
+
+    private struct NoAnswer: Error {}
+
+    private static func succeeds(within limit: Duration, _ attempt: @escaping @Sendable () async throws -> Void) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { (try? await attempt()) != nil }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return false
+            }
+            defer { group.cancelAll() }
+            return await group.next() ?? false
         }
     }
 }
@@ -104,6 +298,10 @@ public struct Database: Sendable {
 /// Translates PostgreSQL failures into problems a client can act on.
 public enum DatabaseError {
     public static func map(_ error: PSQLError, logger: Logger) -> any Error {
+        map(error, logger: logger, pools: nil)
+    }
+
+    static func map(_ error: PSQLError, logger: Logger, pools: PoolSupervisor?) -> any Error {
         if let state = error.serverInfo?[.sqlState] {
             let constraint = error.serverInfo?[.constraintName] ?? "constraint"
             switch state {
@@ -113,32 +311,53 @@ public enum DatabaseError {
                 return problem
             case "23503":
                 return Problem.validation(field: readable(constraint), "refers to something that does not exist")
-            case "23514", "23502", "22P02", "22003", "22001":
+            case "23514", "23502":
                 return Problem.validation(field: readable(constraint), "is not acceptable")
+            case _ where state.hasPrefix("22"):
+                // Data exceptions: text PostgreSQL cannot store (a NUL byte), a number out of
+                // range, a malformed value. The client sent it; it is never a server failure.
+                return Problem.validation(field: error.serverInfo?[.columnName] ?? "body", "holds a value the database cannot store")
             case "57014", "55P03":
                 logger.warning("database statement timed out", metadata: ["sqlstate": "\(state)"])
                 return Problem.databaseUnavailable
             case "57P01", "57P02", "57P03", "53300":
+                pools?.reportUnreachable()
                 return Problem.databaseUnavailable
             default:
                 return error
             }
         }
         switch error.code {
-        case .connectionError, .serverClosedConnection, .clientClosedConnection, .queryCancelled, .unexpectedBackendMessage:
+        case .connectionError, .serverClosedConnection, .poolClosed, .uncleanShutdown:
+            pools?.reportUnreachable()
+            return Problem.databaseUnavailable
+        case .clientClosedConnection, .queryCancelled, .unexpectedBackendMessage:
             return Problem.databaseUnavailable
         default:
             return error
         }
     }
 
-    /// An error as it may be logged: for database errors the server's code, message and
-    /// constraint only, never the statement's bound values (they can hold hashes and codes).
+    /// What may be logged of an error: its type and, for database errors, the SQLSTATE,
+    /// constraint and table. Never a message, a statement or a bound value (server messages
+    /// quote the values that failed, which can be passwords' hashes, codes or anything a client
+    /// sent).
     public static func loggable(_ error: any Error) -> String {
-        guard let psql = error as? PSQLError else { return String(reflecting: error) }
-        let info = psql.serverInfo
-        return "PSQLError(code: \(psql.code), sqlState: \(info?[.sqlState] ?? "-"), message: \(info?[.message] ?? "-"), "
-            + "constraint: \(info?[.constraintName] ?? "-"), table: \(info?[.tableName] ?? "-"))"
+        switch error {
+        case let psql as PSQLError:
+            let info = psql.serverInfo
+            return "PSQLError(code: \(psql.code), sqlState: \(info?[.sqlState] ?? "-"), "
+                + "constraint: \(info?[.constraintName] ?? "-"), table: \(info?[.tableName] ?? "-"))"
+        case let problem as Problem:
+            return "Problem(status: \(problem.status), code: \(problem.code))"
+        case let configuration as ConfigurationError:
+            return configuration.description
+        case let io as IOError:
+            // A socket's failure (an address in use, a refused connection): no request data in it.
+            return "IOError(\(io.description))"
+        default:
+            return String(describing: type(of: error))
+        }
     }
 
     /// The unique-violation constraint of a failed statement, for services that translate their own.
@@ -162,6 +381,13 @@ extension PostgresRandomAccessRow {
 }
 
 extension PostgresConnection {
+    /// Closes the connection at once; the pool drops a closed connection instead of lending it
+    /// again.
+    func discard() {
+        let close: () -> Void = self.close
+        close()
+    }
+
     /// Runs a statement to its end and returns its rows. A statement's error can arrive with its
     /// rows, so every statement is read to completion: an unread failure would only surface at
     /// COMMIT, which PostgreSQL then answers with a silent ROLLBACK.

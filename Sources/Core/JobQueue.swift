@@ -13,6 +13,8 @@ public struct JobQueue: Sendable {
         public let kind: String
         public let payload: String
         public let attempt: Int
+        /// The claim this worker holds; finishing the job requires it still.
+        let lease: UUID
     }
 
     let database: Database
@@ -50,9 +52,10 @@ public struct JobQueue: Sendable {
     /// Claims the job due first, if any, for the length of the lease.
     public func claim() async throws -> Job? {
         let now = effects.now()
+        let claim = UUID()
         let rows = try await database.query(
             """
-            UPDATE jobs SET attempts = attempts + 1, locked_until = \(now.addingTimeInterval(lease))
+            UPDATE jobs SET attempts = attempts + 1, locked_until = \(now.addingTimeInterval(lease)), lease = \(claim)
             WHERE id = (
                 SELECT id FROM jobs
                 WHERE finished_at IS NULL AND failed_at IS NULL AND run_at <= \(now)
@@ -65,32 +68,37 @@ public struct JobQueue: Sendable {
             """)
         guard let row = rows.first else { return nil }
         let (id, kind, payload, attempt) = try row.decode((UUID, String, String, Int).self)
-        return Job(id: id, kind: kind, payload: payload, attempt: attempt)
+        return Job(id: id, kind: kind, payload: payload, attempt: attempt, lease: claim)
     }
 
-    /// Done: finished, or put back for its next period.
-    public func complete(_ job: Job) async throws {
-        try await database.query(
+    /// Done: finished, or put back for its next period. Returns false, changing nothing, when
+    /// the worker's lease ran out and another worker claimed the job meanwhile.
+    @discardableResult
+    public func complete(_ job: Job) async throws -> Bool {
+        try await !database.query(
             """
-            UPDATE jobs SET locked_until = NULL,
+            UPDATE jobs SET locked_until = NULL, lease = NULL,
                 finished_at = CASE WHEN repeat_seconds IS NULL THEN \(effects.now()) END,
                 run_at = CASE WHEN repeat_seconds IS NULL THEN run_at ELSE \(effects.now()) + make_interval(secs => repeat_seconds) END,
                 attempts = CASE WHEN repeat_seconds IS NULL THEN attempts ELSE 0 END
-            WHERE id = \(job.id)
-            """)
+            WHERE id = \(job.id) AND lease = \(job.lease)
+            RETURNING id
+            """).isEmpty
     }
 
     /// Failed: retried after an exponential backoff (capped at an hour), or given up after its
-    /// last attempt. The error is kept either way.
-    public func fail(_ job: Job, error: String) async throws {
-        let backoff = min(3_600, 5 * pow(2, Double(job.attempt - 1)))
-        try await database.query(
+    /// last attempt. The error is kept either way. Like `complete`, only under the worker's lease.
+    @discardableResult
+    public func fail(_ job: Job, error: String) async throws -> Bool {
+        let backoff = min(3_600, 5 * pow(2, Double(min(job.attempt, 20) - 1)))
+        return try await !database.query(
             """
-            UPDATE jobs SET locked_until = NULL, last_error = \(String(error.prefix(2_000))),
+            UPDATE jobs SET locked_until = NULL, lease = NULL, last_error = \(String(error.prefix(2_000))),
                 run_at = \(effects.now().addingTimeInterval(backoff)),
                 failed_at = CASE WHEN attempts >= max_attempts AND repeat_seconds IS NULL THEN \(effects.now()) END
-            WHERE id = \(job.id)
-            """)
+            WHERE id = \(job.id) AND lease = \(job.lease)
+            RETURNING id
+            """).isEmpty
     }
 }
 
@@ -108,17 +116,26 @@ public struct JobRunner: Sendable {
         self.logger = logger
     }
 
+    /// The kinds of job this runner handles.
+    public var kinds: [String] { Array(handlers.keys) }
+
     /// Claims and runs one job; returns false when none was due.
     @discardableResult
     public func runNext() async throws -> Bool {
         guard let job = try await queue.claim() else { return false }
+        let finished: Bool
         do {
             guard let handler = handlers[job.kind] else { throw UnknownJob(kind: job.kind) }
             try await handler(job)
-            try await queue.complete(job)
+            finished = try await queue.complete(job)
         } catch {
-            logger.warning("job failed", metadata: ["job": "\(job.id)", "kind": "\(job.kind)", "attempt": "\(job.attempt)"])
-            try await queue.fail(job, error: DatabaseError.loggable(error))
+            logger.warning(
+                "job failed",
+                metadata: ["job": "\(job.id)", "kind": "\(job.kind)", "attempt": "\(job.attempt)", "error": "\(DatabaseError.loggable(error))"])
+            finished = try await queue.fail(job, error: JobRunner.describe(error))
+        }
+        if !finished {
+            logger.warning("job lease lost before it finished; another worker owns it now", metadata: ["job": "\(job.id)", "kind": "\(job.kind)"])
         }
         return true
     }
@@ -134,6 +151,16 @@ public struct JobRunner: Sendable {
                     }
                 }
             }
+        }
+    }
+
+    /// What a job's row keeps of its last failure, for operators: the error's own words when it
+    /// is one of ours (problems and job errors say nothing secret), its type otherwise.
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let problem as Problem: return "\(problem.code): \(problem.detail)"
+        case let described as any CustomStringConvertible & Error where !(error is PSQLError): return described.description
+        default: return DatabaseError.loggable(error)
         }
     }
 

@@ -55,6 +55,11 @@ public struct Migrator: Sendable {
         var applied: [String] = []
         for migration in migrations {
             let didApply = try await database.transaction { connection in
+                // A migration may rewrite a large table: the request path's statement limit does
+                // not apply. Waiting for locks stays limited, so a busy table fails the run
+                // rather than queueing every request behind it.
+                try await connection.exec("SET LOCAL statement_timeout = 0", logger: database.logger)
+                try await connection.exec("SET LOCAL lock_timeout = '60s'", logger: database.logger)
                 // Serialises concurrent `migrate` runs of several instances.
                 try await connection.exec("SELECT pg_advisory_xact_lock(7253001)", logger: database.logger)
                 let existing = try await connection.exec(

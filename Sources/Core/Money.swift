@@ -1,6 +1,11 @@
 /// Money rules (SPEC section 2): every amount is an integer count of KES cents.
 public enum Money {
     public static let centsPerShilling: Int64 = 100
+    /// A zone's delivery fee: at most 100,000 shillings.
+    public static let maximumDeliveryFeeCents: Int64 = 10_000_000
+    /// Cash a staff member may declare in one remittance: at most 10,000,000 shillings, far above
+    /// any day's takings and far below anything that could overflow a sum.
+    public static let maximumDeclaredCents: Int64 = 1_000_000_000
 
     /// M-Pesa moves whole shillings only, so prices and fees must be multiples of 100 cents.
     public static func isWholeShillings(_ cents: Int64) -> Bool {

@@ -26,10 +26,10 @@ public struct PageRequest: Sendable, Equatable {
         self.limit = limit
         if let cursor {
             guard let decoded = Cursor(encoded: cursor) else {
-                throw Problem.validation(field: "cursor", "is not a cursor this service issued")
+                throw Problem.invalidCursor("is not a cursor this service issued")
             }
             guard decoded.ordering == ordering else {
-                throw Problem.validation(field: "cursor", "belongs to another sort order; start again without a cursor")
+                throw Problem.invalidCursor("belongs to another sort order; start again without a cursor")
             }
             self.after = decoded
         } else {
@@ -78,6 +78,9 @@ public struct Cursor: Sendable, Equatable {
             return nil
         }
         guard let key = Int64(parts[parts.count - 2]), let id = UUID(uuidString: parts[parts.count - 1]) else { return nil }
+        // The default order's key is a time; one no row can have is not a cursor we issued (and
+        // far enough out it would not even fit PostgreSQL's timestamps).
+        if ordering == nil && !ExactTimestamp.representable.contains(key) { return nil }
         self.key = key
         self.id = id
     }
@@ -114,9 +117,14 @@ public struct ExactTimestamp: PostgresNonThrowingEncodable, Sendable, Equatable 
     public static var psqlType: PostgresDataType { .timestamptz }
     public static var psqlFormat: PostgresFormat { .binary }
 
-    /// PostgreSQL's binary `timestamptz`: microseconds since 2000-01-01 00:00 UTC.
+    /// Years 1 to 9999, in microseconds since 1970: what a row's timestamp can hold.
+    public static let representable: ClosedRange<Int64> = -62_135_596_800_000_000...253_402_300_799_999_999
+
+    /// PostgreSQL's binary `timestamptz`: microseconds since 2000-01-01 00:00 UTC. Values outside
+    /// `representable` are clamped to it rather than overflow.
     public func encode<JSONEncoder: PostgresJSONEncoder>(into byteBuffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>) {
-        byteBuffer.writeInteger(microsecondsSince1970 - Self.postgresEpochMicroseconds)
+        let clamped = min(max(microsecondsSince1970, Self.representable.lowerBound), Self.representable.upperBound)
+        byteBuffer.writeInteger(clamped - Self.postgresEpochMicroseconds)
     }
 
     private static let postgresEpochMicroseconds: Int64 = 946_684_800 * 1_000_000

@@ -57,6 +57,13 @@ extension Problem {
         validation([FieldError(field: field, message: message)])
     }
 
+    /// A `cursor` this service did not issue, or issued for another sort (422 `invalid_cursor`).
+    public static func invalidCursor(_ message: String) -> Problem {
+        Problem(
+            status: 422, code: "invalid_cursor", title: "Invalid cursor", detail: "cursor: \(message)",
+            errors: [FieldError(field: "cursor", message: message)])
+    }
+
     public static let unauthorized = Problem(
         status: 401, code: "unauthorized", title: "Unauthorized",
         detail: "A valid access token is required.", headers: ["WWW-Authenticate": "Bearer"])
@@ -86,6 +93,13 @@ extension Problem {
             extensions: ["current_status": .string(currentStatus.rawValue)])
     }
 
+    public static func methodNotAllowed(_ method: String, allowed: [String]) -> Problem {
+        Problem(
+            status: 405, code: "method_not_allowed", title: "Method not allowed",
+            detail: "\(method) is not allowed here; use \(allowed.joined(separator: ", ")).",
+            headers: ["Allow": allowed.joined(separator: ", ")])
+    }
+
     public static func rateLimited(retryAfterSeconds: Int) -> Problem {
         Problem(
             status: 429, code: "rate_limited", title: "Too many requests",
@@ -95,7 +109,7 @@ extension Problem {
 
     public static let databaseUnavailable = Problem(
         status: 503, code: "database_unavailable", title: "Service unavailable",
-        detail: "The database is not reachable; try again shortly.")
+        detail: "The database is not reachable; try again shortly.", headers: ["Retry-After": "1"])
 
     public static let internalError = Problem(
         status: 500, code: "internal_error", title: "Internal server error",

@@ -14,11 +14,15 @@ public struct Validator: Sendable {
         errors.append(.init(field: field, message: message))
     }
 
-    /// Trims the text and checks its length; returns the trimmed text.
+    /// Trims the text and checks its length; returns the trimmed text. Only `multiline` text
+    /// (descriptions, notes) may hold line breaks and tabs; names, labels and the like are one
+    /// line. Other control characters never get this far (`RouteGuard` refuses them).
     @discardableResult
-    public mutating func text(_ value: String, _ field: String, min: Int = 1, max: Int) -> String {
+    public mutating func text(_ value: String, _ field: String, min: Int = 1, max: Int, multiline: Bool = false) -> String {
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.count < min {
+        if !multiline && trimmed.unicodeScalars.contains(where: { $0.value < 0x20 }) {
+            fail(field, "must be a single line of text")
+        } else if trimmed.count < min {
             fail(field, min == 1 ? "must not be empty" : "must be at least \(min) characters")
         } else if trimmed.count > max {
             fail(field, "must be at most \(max) characters")
@@ -28,6 +32,13 @@ public struct Validator: Sendable {
 
     public func validate() throws(Problem) {
         if !errors.isEmpty { throw Problem.validation(errors) }
+    }
+
+    /// A value the rules above already required, after `validate()`: unwrapped without trapping,
+    /// so a rule that was skipped answers 422 instead of killing the process.
+    public func required<T>(_ value: T?, _ field: String) throws(Problem) -> T {
+        guard let value else { throw Problem.validation(field: field, "is required") }
+        return value
     }
 }
 

@@ -59,7 +59,9 @@ public struct CashRemittances: Sendable {
     /// committing at the same moment lands either in this remittance or stays open, never both.
     public func remit(declaredCents: Int64, by staff: Principal) async throws -> Remittance {
         let hubID = try Self.hub(staff)
-        guard declaredCents >= 0 else { throw Problem.validation(field: "declared_cents", "must not be negative") }
+        guard (0...Money.maximumDeclaredCents).contains(declaredCents) else {
+            throw Problem.validation(field: "declared_cents", "must be between 0 and \(Money.maximumDeclaredCents) cents")
+        }
         let id = UUID()
         let now = effects.now()
         let rows = try await database.query(

@@ -81,8 +81,9 @@ public struct HubOperations: Sendable {
         let phone = PhoneNumber(normalising: riderPhone)
         validator.check(phone != nil, "rider_phone", "must be a Kenyan mobile number such as 0712345678")
         try validator.validate()
+        guard let phone else { throw Problem.validation(field: "rider_phone", "must be a Kenyan mobile number") }
         return try await act(id, staff) { lifecycle, actor, connection in
-            try await lifecycle.sendOutForDelivery(id, riderName: name, riderPhone: phone!, actor: actor, on: connection)
+            try await lifecycle.sendOutForDelivery(id, riderName: name, riderPhone: phone, actor: actor, on: connection)
         }
     }
 
@@ -94,12 +95,16 @@ public struct HubOperations: Sendable {
         }
         let actor = try Self.actor(staff)
         let lifecycle = orders.lifecycle
-        let outcome = try await database.transaction { connection in
-            try await lifecycle.deliver(id, handoverCode: handoverCode, codCollectedCents: codCollectedCents, actor: actor, on: connection)
+        let orders = self.orders
+        let (outcome, delivered) = try await database.transaction { connection in
+            let outcome = try await lifecycle.deliver(
+                id, handoverCode: handoverCode, codCollectedCents: codCollectedCents, actor: actor, on: connection)
+            return (outcome, outcome == .delivered ? try await orders.subOrders([id], scope: .admin, on: connection).first : nil)
         }
         switch outcome {
         case .delivered:
-            return try await parcel(id)
+            guard let delivered else { throw Problem.notFound("Sub-order") }
+            return delivered
         case .wrongCode(let left):
             throw Problem(
                 status: 422, code: "invalid_handover_code", title: "Wrong handover code",
@@ -139,14 +144,14 @@ public struct HubOperations: Sendable {
         _ transition: @escaping @Sendable (SubOrderLifecycle, Actor, PostgresConnection) async throws -> Void
     ) async throws -> SubOrder {
         let actor = try Self.actor(staff)
-        let lifecycle = orders.lifecycle
-        try await database.transaction { connection in try await transition(lifecycle, actor, connection) }
-        return try await parcel(id)
-    }
-
-    private func parcel(_ id: UUID) async throws -> SubOrder {
-        guard let parcel = try await orders.subOrders([id], scope: .admin).first else { throw Problem.notFound("Sub-order") }
-        return parcel
+        let orders = self.orders
+        return try await database.transaction { connection in
+            try await transition(orders.lifecycle, actor, connection)
+            guard let parcel = try await orders.subOrders([id], scope: .admin, on: connection).first else {
+                throw Problem.notFound("Sub-order")
+            }
+            return parcel
+        }
     }
 
     static func actor(_ staff: Principal) throws -> Actor {

@@ -75,11 +75,15 @@ public struct Places: Sendable {
 
     public func createHub(_ input: HubInput) async throws -> Hub {
         let hub = try Self.validated(input, creating: true)
+        let validator = Validator()
+        let (code, name, city, address, phone) = (
+            try validator.required(hub.code, "code"), try validator.required(hub.name, "name"), try validator.required(hub.city, "city"),
+            try validator.required(hub.address, "address"), try validator.required(hub.phone, "phone"))
         let rows = try await uniqueHubCode {
             try await database.query(
                 """
                 INSERT INTO hubs (code, name, city, address, phone, opening_hours, is_active, created_at, updated_at)
-                VALUES (\(hub.code!), \(hub.name!), \(hub.city!), \(hub.address!), \(hub.phone!), \(hub.openingHours ?? ""),
+                VALUES (\(code), \(name), \(city), \(address), \(phone), \(hub.openingHours ?? ""),
                         \(hub.isActive ?? true), \(effects.now()), \(effects.now()))
                 RETURNING \(unescaped: Self.hubColumns)
                 """)
@@ -128,13 +132,14 @@ public struct Places: Sendable {
         validator.check(input.hubID != nil, "hub_id", "is required")
         Self.checkFee(input.deliveryFeeCents, required: true, into: &validator)
         try validator.validate()
+        let (hubID, fee) = (try validator.required(input.hubID, "hub_id"), try validator.required(input.deliveryFeeCents, "delivery_fee_cents"))
         let rows = try await uniqueZoneName {
             try await database.query(
                 """
                 WITH created AS (
                     INSERT INTO zones (name, hub_id, delivery_fee_cents, is_active, created_at, updated_at)
-                    SELECT \(name), h.id, \(input.deliveryFeeCents!), \(input.isActive ?? true), \(effects.now()), \(effects.now())
-                    FROM hubs h WHERE h.id = \(input.hubID!)
+                    SELECT \(name), h.id, \(fee), \(input.isActive ?? true), \(effects.now()), \(effects.now())
+                    FROM hubs h WHERE h.id = \(hubID)
                     RETURNING *
                 )
                 SELECT \(unescaped: Self.zoneColumns) FROM created z JOIN hubs h ON h.id = z.hub_id
@@ -218,7 +223,7 @@ public struct Places: Sendable {
         } else if creating {
             validator.fail("phone", "is required")
         }
-        hub.openingHours = input.openingHours.map { validator.text($0, "opening_hours", min: 0, max: 200) }
+        hub.openingHours = input.openingHours.map { validator.text($0, "opening_hours", min: 0, max: 200, multiline: true) }
         try validator.validate()
         return hub
     }
@@ -229,6 +234,7 @@ public struct Places: Sendable {
             return
         }
         validator.check(fee >= 0, "delivery_fee_cents", "must not be negative")
+        validator.check(fee <= Money.maximumDeliveryFeeCents, "delivery_fee_cents", "must be at most \(Money.maximumDeliveryFeeCents) cents")
         validator.check(Money.isWholeShillings(fee), "delivery_fee_cents", "must be whole shillings (a multiple of 100 cents)")
     }
 

@@ -17,9 +17,9 @@ public struct AccessTokens: Sendable {
     private let keys: JWTKeyCollection
     public let lifetime: Duration
 
-    public init(secret: String, lifetime: Duration) async {
+    public init(secret: Secret, lifetime: Duration) async {
         self.keys = JWTKeyCollection()
-        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        await keys.add(hmac: HMACKey(from: secret.revealed), digestAlgorithm: .sha256)
         self.lifetime = lifetime
     }
 

@@ -71,6 +71,7 @@ public struct AuthService: Sendable {
         let phone = PhoneNumber(normalising: registration.phone)
         validator.check(phone != nil, "phone", "must be a Kenyan mobile number such as 0712345678")
         try validator.validate()
+        let validPhone = try validator.required(phone, "phone")
 
         try await rateLimiter.hit(
             [("register:ip:\(clientIP)", limits.perIP), ("register:email:\(email)", limits.perEmail)], now: effects.now())
@@ -84,7 +85,7 @@ public struct AuthService: Sendable {
                 try await connection.exec(
                     """
                     INSERT INTO users (id, email, password_hash, full_name, phone)
-                    VALUES (\(userID), \(email), \(hash), \(fullName), \(phone!.value))
+                    VALUES (\(userID), \(email), \(hash), \(fullName), \(validPhone.value))
                     """, logger: database.logger)
             } catch where DatabaseError.uniqueViolation(error) == "users_email_key" {
                 throw Problem.conflict("An account with this email already exists.", code: "email_taken")

@@ -57,14 +57,15 @@ public struct MerchantApplications: Sendable {
         let name = validator.text(submission.businessName, "business_name", max: 120)
         let phone = PhoneNumber(normalising: submission.phone)
         validator.check(phone != nil, "phone", "must be a Kenyan mobile number such as 0712345678")
-        let description = validator.text(submission.description ?? "", "description", min: 0, max: 2000)
+        let description = validator.text(submission.description ?? "", "description", min: 0, max: 2000, multiline: true)
         try validator.validate()
+        let validPhone = try validator.required(phone, "phone")
         let rows: [PostgresRow]
         do {
             rows = try await database.query(
                 """
                 INSERT INTO merchant_applications (user_id, business_name, phone, zone_id, description, created_at)
-                SELECT \(principal.userID), \(name), \(phone!.value), z.id, \(description), \(effects.now())
+                SELECT \(principal.userID), \(name), \(validPhone.value), z.id, \(description), \(effects.now())
                 FROM zones z WHERE z.id = \(submission.zoneID) AND z.is_active
                 RETURNING \(unescaped: Self.columns)
                 """)

@@ -108,6 +108,7 @@ public struct UserAdministration: Sendable {
         let phone = PhoneNumber(normalising: phone)
         validator.check(phone != nil, "phone", "must be a Kenyan mobile number")
         try validator.validate()
+        let validPhone = try validator.required(phone, "phone")
         let hash = try await hasher.hash(password)
         let now = effects.now()
         return try await database.transaction { connection in
@@ -119,7 +120,7 @@ public struct UserAdministration: Sendable {
                 try await connection.exec(
                     """
                     INSERT INTO users (email, password_hash, full_name, phone, role)
-                    VALUES (\(email), \(hash), \(fullName), \(phone!.value), 'admin')
+                    VALUES (\(email), \(hash), \(fullName), \(validPhone.value), 'admin')
                     """, logger: logger)
                 return true
             }

@@ -1,17 +1,21 @@
+import Core
 import Crypto
 import Foundation
 
 /// The 6-digit code a customer shows at the hub's door. Only its HMAC-SHA256 under a server key
 /// is stored: a plain hash of six digits is reversed by trying all million, and bcrypt is too
 /// slow for the checkout path.
-public struct HandoverCodes: Sendable {
+public struct HandoverCodes: Sendable, CustomReflectable {
     private let key: SymmetricKey
     private let randomBytes: @Sendable (Int) -> [UInt8]
 
-    public init(key: String, randomBytes: @escaping @Sendable (Int) -> [UInt8]) {
-        self.key = SymmetricKey(data: Data(key.utf8))
+    public init(key: Secret, randomBytes: @escaping @Sendable (Int) -> [UInt8]) {
+        self.key = SymmetricKey(data: Data(key.revealed.utf8))
         self.randomBytes = randomBytes
     }
+
+    // The key never shows in a dump of a value that holds this.
+    public var customMirror: Mirror { Mirror(self, children: []) }
 
     /// A uniformly random code, 000000 to 999999.
     public func generate() -> String {

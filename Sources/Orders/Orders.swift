@@ -63,14 +63,25 @@ public struct Orders: Sendable {
                          scope: .customer(customerID), page: page)
     }
 
+    /// The order as this transaction sees it, for answering a write with what it committed.
+    public func order(_ id: UUID, scope: OrderScope, on connection: PostgresConnection) async throws -> Order {
+        guard let order = try await reader.orders([id], scope: scope, on: connection).first else { throw Problem.notFound("Order") }
+        return order
+    }
+
+    /// Sub-orders by id as this transaction sees them.
+    public func subOrders(_ ids: [UUID], scope: OrderScope, on connection: PostgresConnection) async throws -> [SubOrder] {
+        try await reader.subOrders(ids: ids, scope: scope, on: connection)
+    }
+
     /// Cancels the sub-orders that have not reached a hub; their stock goes back.
     public func cancel(_ orderID: UUID, by principal: Principal) async throws -> Order {
         let lifecycle = self.lifecycle
-        try await database.transaction { connection in
+        return try await database.transaction { connection in
             try await lifecycle.cancelByCustomer(
                 orderID, customerID: principal.userID, actor: Actor(userID: principal.userID, role: .customer), on: connection)
+            return try await order(orderID, scope: .customer(principal.userID), on: connection)
         }
-        return try await order(orderID, scope: .customer(principal.userID))
     }
 
     /// New handover codes for the sub-orders still to be handed over; the old codes stop working.
@@ -133,24 +144,24 @@ public struct Orders: Sendable {
     public func accept(_ subOrderID: UUID, by principal: Principal) async throws -> SubOrder {
         let merchantID = try merchant(principal)
         let lifecycle = self.lifecycle
-        try await database.transaction { connection in
+        return try await database.transaction { connection in
             try await lifecycle.accept(subOrderID, merchantID: merchantID, actor: Actor(userID: principal.userID, role: .merchant), on: connection)
+            return try await subOrder(subOrderID, scope: .merchant(merchantID), on: connection)
         }
-        return try await subOrder(subOrderID, scope: .merchant(merchantID))
     }
 
     public func reject(_ subOrderID: UUID, reason: String, by principal: Principal) async throws -> SubOrder {
         let merchantID = try merchant(principal)
         var validator = Validator()
-        let reason = validator.text(reason, "reason", max: 500)
+        let reason = validator.text(reason, "reason", max: 500, multiline: true)
         try validator.validate()
         let lifecycle = self.lifecycle
-        try await database.transaction { connection in
+        return try await database.transaction { connection in
             try await lifecycle.reject(
                 subOrderID, merchantID: merchantID, reason: reason, actor: Actor(userID: principal.userID, role: .merchant),
                 on: connection)
+            return try await subOrder(subOrderID, scope: .merchant(merchantID), on: connection)
         }
-        return try await subOrder(subOrderID, scope: .merchant(merchantID))
     }
 
     private func merchant(_ principal: Principal) throws -> UUID {
@@ -166,12 +177,10 @@ public struct Orders: Sendable {
         }
     }
 
-    private func subOrder(_ id: UUID, scope: OrderScope) async throws -> SubOrder {
-        let reader = self.reader
-        let found = try await database.withConnection { connection in
-            try await reader.subOrders(ids: [id], scope: scope, on: connection)
+    private func subOrder(_ id: UUID, scope: OrderScope, on connection: PostgresConnection) async throws -> SubOrder {
+        guard let subOrder = try await reader.subOrders(ids: [id], scope: scope, on: connection).first else {
+            throw Problem.notFound("Sub-order")
         }
-        guard let subOrder = found.first else { throw Problem.notFound("Sub-order") }
         return subOrder
     }
 
@@ -211,13 +220,13 @@ public struct Orders: Sendable {
 
     public func cancelSubOrder(_ subOrderID: UUID, note: String, by admin: Principal) async throws -> SubOrder {
         var validator = Validator()
-        let note = validator.text(note, "reason", max: 500)
+        let note = validator.text(note, "reason", max: 500, multiline: true)
         try validator.validate()
         let lifecycle = self.lifecycle
-        try await database.transaction { connection in
+        return try await database.transaction { connection in
             try await lifecycle.cancelByAdmin(subOrderID, note: note, actor: Actor(userID: admin.userID, role: .admin), on: connection)
+            return try await subOrder(subOrderID, scope: .admin, on: connection)
         }
-        return try await subOrder(subOrderID, scope: .admin)
     }
 
     // MARK: System

@@ -56,11 +56,12 @@ public struct Payments: Sendable {
     let jobs: JobQueue
     let callbackURL: CallbackURL
     let reconciliationDelay: Duration
+    let pushLimit: AppConfig.PushLimit
     let logger: Logger
 
     public init(
         database: Database, effects: Effects, daraja: DarajaClient, lifecycle: SubOrderLifecycle, refunds: any RefundRecorder,
-        jobs: JobQueue, callbackURL: CallbackURL, reconciliationDelay: Duration
+        jobs: JobQueue, callbackURL: CallbackURL, reconciliationDelay: Duration, pushLimit: AppConfig.PushLimit
     ) {
         self.database = database
         self.effects = effects
@@ -70,6 +71,7 @@ public struct Payments: Sendable {
         self.jobs = jobs
         self.callbackURL = callbackURL
         self.reconciliationDelay = reconciliationDelay
+        self.pushLimit = pushLimit
         self.logger = database.logger
     }
 
@@ -80,6 +82,13 @@ public struct Payments: Sendable {
         guard let phone = PhoneNumber(normalising: rawPhone) else {
             throw Problem.validation(field: "phone", "must be a Kenyan mobile number such as 0712345678")
         }
+        // Each push makes a phone ring: limited per order, per customer and per phone. The order's
+        // count is the caller's own, so nobody can use up someone else's.
+        try await RateLimiter(database: database, window: pushLimit.window).hit(
+            [
+                ("stk:order:\(orderID):\(customer.userID)", pushLimit.perOrder), ("stk:customer:\(customer.userID)", pushLimit.perCustomer),
+                ("stk:phone:\(phone.value)", pushLimit.perPhone),
+            ], now: effects.now())
         let paymentID = UUID()
         let now = effects.now()
         let logger = self.logger
@@ -151,6 +160,13 @@ public struct Payments: Sendable {
     public func handleCallback(_ body: Data) async throws {
         let callback: STKCallback
         do { callback = try STKCallback.parse(body) } catch { throw Problem.malformedRequest("\(error)") }
+        guard !callback.holdsControlCharacters else {
+            // PostgreSQL cannot store NUL, and a receipt with control characters is not one
+            // M-Pesa issued: the callback is kept, escaped, for an admin, and reconciliation
+            // settles the payment from Daraja's own answer.
+            try await keepUnmatched(callback.escapingControlCharacters, body: ControlCharacters.escaping(json: body))
+            return
+        }
         let raw = String(decoding: body, as: UTF8.self)
         try await database.transaction { connection in
             guard let payment = try await lockPayment(checkoutRequestID: callback.checkoutRequestID, on: connection) else {
@@ -226,6 +242,15 @@ public struct Payments: Sendable {
             try await refunds.recordAutomaticRefund(subOrderID: id, amountCents: share, reason: reason, on: connection)
             remaining -= share
         }
+    }
+
+    private func keepUnmatched(_ callback: STKCallback, body: String) async throws {
+        try await database.query(
+            """
+            INSERT INTO unmatched_callbacks (checkout_request_id, result_code, amount_cents, mpesa_receipt, body, received_at)
+            VALUES (\(callback.checkoutRequestID), \(callback.resultCode), \(callback.payment?.amountCents),
+                    \(callback.payment?.receiptNumber), \(body)::jsonb, \(effects.now()))
+            """)
     }
 
     private func settleUnmatched(checkoutRequestID: String) async throws {
@@ -394,14 +419,14 @@ public struct Payments: Sendable {
 /// their server has a port.
 public final class CallbackURL: Sendable {
     private let base: Mutex<String>
-    let secret: String
+    let secret: Secret
 
-    public init(base: String, secret: String) {
+    public init(base: String, secret: Secret) {
         self.base = Mutex(base.hasSuffix("/") ? String(base.dropLast()) : base)
         self.secret = secret
     }
 
     public func setBase(_ base: String) { self.base.withLock { $0 = base } }
 
-    public var stk: String { base.withLock { "\($0)/api/v1/payments/mpesa/callback/\(secret)" } }
+    public var stk: String { base.withLock { "\($0)/api/v1/payments/mpesa/callback/\(secret.revealed)" } }
 }

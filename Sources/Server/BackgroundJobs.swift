@@ -46,13 +46,34 @@ public struct BackgroundJobs: Service {
             Kind.expireUnpaidOrders, uniqueKey: Kind.expireUnpaidOrders, repeatEvery: services.config.expiryInterval)
     }
 
-    public func run() async throws {
-        guard services.config.jobWorkers > 0 else { return }
-        try await schedulePeriodicJobs()
-        let runner = self.runner
+    /// What this instance runs in the background, for the start-up line.
+    public var summary: String {
         let workers = services.config.jobWorkers
+        guard workers > 0 else { return "none (JOB_WORKERS=0; other instances may run the jobs)" }
+        return "\(workers) job workers: \(runner.kinds.sorted().joined(separator: ", "))"
+    }
+
+    /// Schedules the periodic jobs as soon as the database answers, then works the queue until
+    /// the service shuts down. A database that is down only delays this; it never ends it.
+    public func run() async throws {
+        let workers = services.config.jobWorkers
+        guard workers > 0 else { return }
+        let runner = self.runner
         await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await schedulePeriodicJobs()
+                    break
+                } catch {
+                    logger.warning("cannot schedule periodic jobs yet", metadata: ["error": .string(DatabaseError.loggable(error))])
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
             await runner.run(workers: workers, idle: .seconds(1))
         }
     }
+}
+
+extension BackgroundJobs: CustomStringConvertible {
+    public var description: String { "BackgroundJobs" }
 }

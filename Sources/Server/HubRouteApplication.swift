@@ -13,9 +13,11 @@ public enum HubRouteApplication {
         services: Services, logger: Logger, metrics: HTTPMetrics = HTTPMetrics()
     ) throws -> some ApplicationProtocol {
         let router = Router(context: AppRequestContext.self)
-        router.add(middleware: RequestLogMiddleware(logger: logger, metrics: metrics))
+        router.add(middleware: RequestLogMiddleware(logger: logger, metrics: metrics, trustedProxies: services.config.trustedProxies))
         router.add(middleware: ProblemMiddleware(logger: logger))
-        try OpenAPIDocument.register(on: router)
+        let document = try OpenAPIDocument.register(on: router)
+        // Added after the document's own routes: it guards the operations the document lists.
+        router.add(middleware: RouteGuard(routes: try RouteTable(document: document), auth: services.auth))
         let api = API(services: services, metrics: metrics)
         try api.registerHandlers(on: router, serverURL: URL(string: "/")!)
         var app = Application(
@@ -41,7 +43,8 @@ public enum HubRouteApplication {
 
 /// Serves the document the server is generated from, as YAML and as JSON.
 enum OpenAPIDocument {
-    static func register(on router: Router<AppRequestContext>) throws {
+    /// Returns the document as JSON.
+    static func register(on router: Router<AppRequestContext>) throws -> Data {
         guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml") else {
             throw ConfigurationError(setting: "openapi.yaml", message: "is missing from the service's resources")
         }
@@ -53,5 +56,6 @@ enum OpenAPIDocument {
         router.get("/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json)))
         }
+        return json
     }
 }

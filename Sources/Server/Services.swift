@@ -61,14 +61,14 @@ public struct Services: Sendable {
             database: database, effects: effects,
             daraja: DarajaClient(
                 configuration: DarajaConfiguration(
-                    baseURL: mpesa.darajaBaseURL, consumerKey: mpesa.consumerKey, consumerSecret: mpesa.consumerSecret,
-                    shortcode: mpesa.shortcode, passkey: mpesa.passkey,
+                    baseURL: mpesa.darajaBaseURL, consumerKey: mpesa.consumerKey.revealed, consumerSecret: mpesa.consumerSecret.revealed,
+                    shortcode: mpesa.shortcode, passkey: mpesa.passkey.revealed,
                     transactionType: DarajaConfiguration.TransactionType(rawValue: mpesa.transactionType) ?? .customerPayBillOnline,
                     b2cShortcode: mpesa.b2cShortcode, initiatorName: mpesa.initiatorName,
-                    securityCredential: mpesa.securityCredential, requestTimeout: mpesa.requestTimeout),
+                    securityCredential: mpesa.securityCredential.revealed, requestTimeout: mpesa.requestTimeout),
                 effects: effects, logger: database.logger),
             lifecycle: orders.lifecycle, refunds: AutomaticRefunds(), jobs: JobQueue(database: database, effects: effects),
-            callbackURL: callbackURL, reconciliationDelay: mpesa.reconciliationDelay)
+            callbackURL: callbackURL, reconciliationDelay: mpesa.reconciliationDelay, pushLimit: mpesa.pushLimit)
         self.cash = CashRemittances(database: database, effects: effects)
         self.calendar = BusinessCalendar(identifier: config.businessTimeZone)
         self.migrator = Migrator()
@@ -77,7 +77,7 @@ public struct Services: Sendable {
     /// A connection pool for the configured database; it runs as part of the service group.
     public static func makeDatabase(config: AppConfig, logger: Logger) throws -> Database {
         let configuration = try Database.configuration(
-            url: config.databaseURL, maximumConnections: config.databasePoolSize, statementTimeout: config.databaseTimeout)
-        return Database(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger, timeout: config.databaseTimeout)
+            url: config.databaseURL.revealed, maximumConnections: config.databasePoolSize, statementTimeout: config.databaseTimeout)
+        return Database(configuration: configuration, logger: logger, timeout: config.databaseTimeout)
     }
 }

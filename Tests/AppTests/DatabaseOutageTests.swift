@@ -19,7 +19,7 @@ import Testing
         let app = try HubRouteApplication.build(services: services, logger: logger)
 
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await database.client.run() }
+            group.addTask { await database.run() }
             defer { group.cancelAll() }
             try await app.test(.live) { client in
                 // Act

@@ -91,7 +91,7 @@ import Testing
 
     @Test func anUnknownCheckoutIsKeptForAdmins() async throws {
         try await PaymentHarness.run { harness in
-            let secret = harness.services.config.mpesa.callbackSecret
+            let secret = harness.services.config.mpesa.callbackSecret.revealed
             let body: JSON = ["Body": ["stkCallback": [
                 "MerchantRequestID": "m-1", "CheckoutRequestID": "ws_CO_unknown", "ResultCode": 0, "ResultDesc": "ok",
                 "CallbackMetadata": ["Item": [["Name": "Amount", "Value": 150], ["Name": "MpesaReceiptNumber", "Value": "SIMABC1234"],
@@ -207,7 +207,7 @@ import Testing
             #expect(try await harness.services.orders.expireUnpaid() == 1)
 
             // Act: the money arrives after all.
-            let secret = harness.services.config.mpesa.callbackSecret
+            let secret = harness.services.config.mpesa.callbackSecret.revealed
             let late: JSON = ["Body": ["stkCallback": [
                 "MerchantRequestID": "m", "CheckoutRequestID": .string(checkout), "ResultCode": 0, "ResultDesc": "ok",
                 "CallbackMetadata": ["Item": [["Name": "Amount", "Value": .number(Double(order.totalCents / 100))],

@@ -24,7 +24,7 @@ import Testing
         #expect(config.environment == .development)
         #expect(config.port == 8080)
         #expect(config.databasePoolSize == 8)
-        #expect(config.jwtSecret == AppConfig.developmentJWTSecret)
+        #expect(config.jwtSecret.revealed == AppConfig.developmentJWTSecret)
     }
 
     @Test func productionRefusesAMissingJWTSecret() {

@@ -21,7 +21,7 @@ public enum TestDatabase {
         let url = databaseURL(name)
         let database = try makeDatabase(url: url)
         let result: Result<T, any Error> = await withTaskGroup(of: Void.self) { group in
-            group.addTask { await database.client.run() }
+            group.addTask { await database.run() }
             defer { group.cancelAll() }
             do { return .success(try await body(database, url)) } catch { return .failure(error) }
         }
@@ -37,15 +37,14 @@ public enum TestDatabase {
 
     static func makeDatabase(url: String, connections: Int = 6) throws -> Database {
         let configuration = try Database.configuration(url: url, maximumConnections: connections, statementTimeout: .seconds(20))
-        return Database(
-            client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger, timeout: .seconds(20))
+        return Database(configuration: configuration, logger: logger, timeout: .seconds(20))
     }
 
     /// Runs one statement on the server's maintenance database.
     static func admin(_ sql: String) async throws {
         let database = try makeDatabase(url: serverURL, connections: 1)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await database.client.run() }
+            group.addTask { await database.run() }
             defer { group.cancelAll() }
             do {
                 _ = try await database.query(PostgresQuery(unsafeSQL: sql))
@@ -93,7 +92,7 @@ actor Clones {
             try await TestDatabase.admin("CREATE DATABASE \(name)")
             let database = try TestDatabase.makeDatabase(url: TestDatabase.databaseURL(name), connections: 1)
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await database.client.run() }
+                group.addTask { await database.run() }
                 defer { group.cancelAll() }
                 try await Migrator().migrate(database)
             }

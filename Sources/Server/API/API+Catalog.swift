@@ -26,14 +26,14 @@ extension API {
     }
 
     func listMerchantProducts(_ input: Operations.ListMerchantProducts.Input) async throws -> Operations.ListMerchantProducts.Output {
-        let merchantID = try await callingMerchant()
+        let merchantID = try callingMerchant()
         let page = try await services.products.list(
             merchantID: merchantID, page: try PageRequest(limit: input.query.limit, cursor: input.query.cursor))
         return .ok(.init(body: .json(.init(items: page.items.map(Components.Schemas.Product.init), nextCursor: page.nextCursor))))
     }
 
     func createMerchantProduct(_ input: Operations.CreateMerchantProduct.Input) async throws -> Operations.CreateMerchantProduct.Output {
-        let merchantID = try await callingMerchant()
+        let merchantID = try callingMerchant()
         guard case .json(let body) = input.body else { throw Problem.malformedRequest("Expected a JSON body.") }
         let product = try await services.products.create(
             .init(
@@ -44,7 +44,7 @@ extension API {
     }
 
     func updateMerchantProduct(_ input: Operations.UpdateMerchantProduct.Input) async throws -> Operations.UpdateMerchantProduct.Output {
-        let merchantID = try await callingMerchant()
+        let merchantID = try callingMerchant()
         guard case .json(let body) = input.body else { throw Problem.malformedRequest("Expected a JSON body.") }
         let product = try await services.products.update(
             try uuid(input.path.id, "Product"),
@@ -59,14 +59,14 @@ extension API {
     func deactivateMerchantProduct(_ input: Operations.DeactivateMerchantProduct.Input) async throws
         -> Operations.DeactivateMerchantProduct.Output
     {
-        let merchantID = try await callingMerchant()
+        let merchantID = try callingMerchant()
         try await services.products.deactivate(try uuid(input.path.id, "Product"), merchantID: merchantID)
         return .noContent(.init())
     }
 
     /// The merchant of the caller, who must be a merchant whose merchant record is active.
-    private func callingMerchant() async throws -> UUID {
-        guard let merchantID = try await principal(.merchant).merchantID else {
+    private func callingMerchant() throws -> UUID {
+        guard let merchantID = try principal().merchantID else {
             throw Problem.forbidden("Your merchant account is not active.")
         }
         return merchantID

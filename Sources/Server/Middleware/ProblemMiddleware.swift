@@ -9,30 +9,37 @@ import OpenAPIRuntime
 /// Turns every failure into `application/problem+json` (SPEC section 12). Problems thrown by
 /// the services pass through; request-decoding failures become 400 or 422; anything else is
 /// logged and answered with a generic 500 that reveals nothing.
+///
+/// An error is logged by its operation, route template, request id, type and code only: never
+/// the request's headers (bearer tokens), raw path (callback secrets), body (passwords) or the
+/// decoded input, all of which the OpenAPI runtime's errors would otherwise print.
 struct ProblemMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
+
+    /// Longer URLs are refused with 414 before anything reads them.
+    static let maximumURLBytes = 8_192
 
     let logger: Logger
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.uri.string.utf8.count <= Self.maximumURLBytes else {
+            return Self.response(
+                Problem(
+                    status: 414, code: "uri_too_long", title: "URI too long",
+                    detail: "Request URLs are limited to \(Self.maximumURLBytes) bytes."))
+        }
         var request = request
         let body: ByteBuffer
         do {
             // Collecting here applies the 1 MiB limit before any handler reads the body.
             body = try await request.collectBody(upTo: context.maxUploadSize)
         } catch {
-            return Self.response(problem(for: error, request: request, body: ByteBuffer()))
+            return Self.response(problem(for: error, request: request, context: context, body: ByteBuffer()))
         }
         do {
             return try await next(request, context)
         } catch {
-            let problem = problem(for: error, request: request, body: body)
-            if problem.status >= 500 && problem.code == Problem.internalError.code {
-                logger.error(
-                    "unhandled error",
-                    metadata: ["request_id": .string(RequestInfo.current.id), "error": .string(DatabaseError.loggable(error))])
-            }
-            return Self.response(problem)
+            return Self.response(problem(for: error, request: request, context: context, body: body))
         }
     }
 
@@ -46,39 +53,47 @@ struct ProblemMiddleware: RouterMiddleware {
             body: .init(byteBuffer: ByteBuffer(bytes: problem.jsonBody())))
     }
 
-    private func problem(for error: any Error, request: Request, body: ByteBuffer) -> Problem {
+    private func problem(for error: any Error, request: Request, context: Context, body: ByteBuffer) -> Problem {
         switch error {
         case let problem as Problem:
             return problem
         case let serverError as ServerError:
-            return problem(for: serverError, body: body)
+            if let problem = Self.problem(for: serverError, body: body) { return problem }
+            logUnhandled(serverError.underlyingError, operation: serverError.operationID, context: context)
+            return .internalError
         case let httpError as HTTPError:
             return problem(for: httpError, request: request)
         case is NIOTooManyBytesError:
             return problem(for: HTTPError(.contentTooLarge), request: request)
         default:
+            logUnhandled(error, operation: nil, context: context)
             return .internalError
         }
     }
 
-    private func problem(for error: ServerError, body: ByteBuffer) -> Problem {
+    private func logUnhandled(_ error: any Error, operation: String?, context: Context) {
+        logger.error(
+            "unhandled error",
+            metadata: [
+                "request_id": .string(RequestInfo.current.id), "operation": .string(operation ?? "-"),
+                "route": .string(context.endpointPath ?? "unmatched"), "error": .string(DatabaseError.loggable(error)),
+            ])
+    }
+
+    /// The client's fault in a request the runtime could not turn into the operation's input, or
+    /// a problem a handler threw; nil for a failure of ours.
+    private static func problem(for error: ServerError, body: ByteBuffer) -> Problem? {
         if let problem = error.underlyingError as? Problem { return problem }
         if let decoding = error.underlyingError as? DecodingError {
             let isJSON = (try? JSONSerialization.jsonObject(with: Data(buffer: body), options: [.fragmentsAllowed])) != nil
-            return Self.problem(for: decoding, bodyIsJSON: isJSON)
+            return problem(for: decoding, bodyIsJSON: isJSON)
         }
         if error.operationInput == nil {
-            // The runtime could not turn the request into the operation's input: a missing
-            // body or header, a parameter of the wrong type, an unexpected content type.
+            // A missing body or header, a parameter of the wrong type, an unexpected content
+            // type. The runtime's own words name the parameter, never its value.
             return .malformedRequest(error.causeDescription)
         }
-        logger.error(
-            "handler failed",
-            metadata: [
-                "request_id": .string(RequestInfo.current.id), "operation": .string(error.operationID),
-                "error": .string(DatabaseError.loggable(error.underlyingError)),
-            ])
-        return .internalError
+        return nil
     }
 
     static func problem(for error: DecodingError, bodyIsJSON: Bool) -> Problem {
@@ -118,12 +133,7 @@ struct ProblemMiddleware: RouterMiddleware {
     private func problem(for error: HTTPError, request: Request) -> Problem {
         switch error.status.code {
         case 404:
-            return Problem(
-                status: 404, code: "not_found", title: "Not found", detail: "No route matches \(request.method) \(request.uri.path).")
-        case 405:
-            return Problem(
-                status: 405, code: "method_not_allowed", title: "Method not allowed",
-                detail: "\(request.method) is not allowed here.")
+            return Problem(status: 404, code: "not_found", title: "Not found", detail: "No route matches this path.")
         case 413:
             return Problem(
                 status: 413, code: "payload_too_large", title: "Payload too large",

@@ -1,4 +1,6 @@
+import Core
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import Prometheus
@@ -10,17 +12,18 @@ struct RequestLogMiddleware: RouterMiddleware {
 
     let logger: Logger
     let metrics: HTTPMetrics
+    let trustedProxies: TrustedProxies
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         let requestID = Self.requestID(from: request)
-        let info = RequestInfo(
-            id: requestID, clientIP: context.remoteAddress?.ipAddress ?? "unknown",
-            authorization: request.headers[.authorization])
+        let clientIP = trustedProxies.clientAddress(
+            peer: context.remoteAddress?.ipAddress, forwardedFor: request.headers[values: Self.forwardedFor].joined(separator: ","))
+        let info = RequestInfo(id: requestID, clientIP: clientIP, authorization: request.headers[.authorization])
         var response = try await RequestInfo.$current.withValue(info) {
             try await next(request, context)
         }
-        response.headers[.init("X-Request-Id")!] = requestID
+        response.headers[Self.requestIDField] = requestID
         let duration = ContinuousClock.now - start
         let route = context.endpointPath ?? "unmatched"
         metrics.record(method: request.method.rawValue, route: route, status: response.status.code, duration: duration)
@@ -28,15 +31,19 @@ struct RequestLogMiddleware: RouterMiddleware {
             "request",
             metadata: [
                 "request_id": .string(requestID), "method": .string(request.method.rawValue), "route": .string(route),
+                "client": .string(clientIP),
                 "status": .stringConvertible(response.status.code),
                 "duration_ms": .string(String(format: "%.2f", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000)),
             ])
         return response
     }
 
+    private static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
+    private static let requestIDField = HTTPField.Name("X-Request-Id")!
+
     /// Keeps a caller's request id when it is short and plain, otherwise makes one.
     private static func requestID(from request: Request) -> String {
-        if let given = request.headers[.init("X-Request-Id")!], (1...64).contains(given.count),
+        if let given = request.headers[Self.requestIDField], (1...64).contains(given.count),
             given.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
         {
             return given
