@@ -6,6 +6,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Synchronization
 import Testing
 
 /// A simulator and a callback receiver, both serving real HTTP on loopback ports, and clients
@@ -167,5 +168,39 @@ actor CallbackReceiver {
         let bodies = received(at: path)
         try #require(bodies.count >= count, "expected \(count) callbacks at \(path), got \(bodies.count)")
         return bodies
+    }
+}
+
+/// A door tasks wait at until it is opened, once and for all.
+actor Gate {
+    private var isOpen = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func wait() async {
+        guard !isOpen else { return }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func open() {
+        isOpen = true
+        for continuation in waiting { continuation.resume() }
+        waiting = []
+    }
+}
+
+/// Time that moves only when the test moves it.
+final class ManualClock: Sendable {
+    private let current: Mutex<Date>
+
+    init(_ start: Date = Date(timeIntervalSince1970: 1_795_000_000)) {
+        current = Mutex(start)
+    }
+
+    var now: @Sendable () -> Date {
+        { self.current.withLock { $0 } }
+    }
+
+    func advance(by duration: Duration) {
+        current.withLock { $0 = $0.addingTimeInterval(TimeInterval(duration.components.seconds)) }
     }
 }
