@@ -25,7 +25,7 @@ public struct PaymentHarness: Sendable {
         let simulator = DarajaSimulator(
             configuration: SimulatorConfiguration(
                 consumerKey: development.consumerKey, consumerSecret: development.consumerSecret,
-                passkeysByShortcode: [development.shortcode: development.passkey], callbackDelay: callbackDelay),
+                passkeysByShortcode: [development.shortcode: development.passkey], callbackTiming: .after(callbackDelay)),
             logger: quiet)
         try await simulator.buildApplication().test(.live) { simulatorClient in
             let darajaURL = "http://localhost:\(simulatorClient.port ?? 0)"
