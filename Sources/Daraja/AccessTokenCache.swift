@@ -1,3 +1,5 @@
+import Foundation
+
 /// The OAuth access token, cached and renewed one renewal at a time.
 ///
 /// Daraja invalidates a token when it issues the next one, so concurrent callers must share a
@@ -8,22 +10,24 @@ actor AccessTokenCache {
 
     private struct Token {
         let value: String
-        let renewAt: ContinuousClock.Instant
+        let renewAt: Date
     }
 
     private let fetch: Fetch
     private let renewalMargin: Duration
+    private let now: @Sendable () -> Date
     private var current: Token?
     private var renewal: Task<Result<Token, DarajaError>, Never>?
 
-    init(renewalMargin: Duration, fetch: @escaping Fetch) {
+    init(renewalMargin: Duration, now: @escaping @Sendable () -> Date, fetch: @escaping Fetch) {
         self.renewalMargin = renewalMargin
+        self.now = now
         self.fetch = fetch
     }
 
     /// A token that is not due for renewal, fetching one when needed.
     func token() async throws(DarajaError) -> String {
-        if let current, ContinuousClock.now < current.renewAt {
+        if let current, now() < current.renewAt {
             return current.value
         }
         let task = renewal ?? startRenewal()
@@ -43,10 +47,10 @@ actor AccessTokenCache {
     }
 
     private func startRenewal() -> Task<Result<Token, DarajaError>, Never> {
-        let task = Task { [fetch, renewalMargin] () -> Result<Token, DarajaError> in
+        let task = Task { [fetch, renewalMargin, now] () -> Result<Token, DarajaError> in
             do throws(DarajaError) {
                 let (value, lifetime) = try await fetch()
-                let renewAt = ContinuousClock.now + max(.zero, lifetime - renewalMargin)
+                let renewAt = now().addingTimeInterval(TimeInterval(max(.zero, lifetime - renewalMargin).components.seconds))
                 return .success(Token(value: value, renewAt: renewAt))
             } catch {
                 return .failure(error)

@@ -25,7 +25,7 @@ public struct DarajaClient: Sendable {
 
     /// - Parameters:
     ///   - httpClient: shared with the rest of the application; the client never shuts it down.
-    ///   - effects: the clock the STK `Timestamp` is read from.
+    ///   - effects: the clock the STK `Timestamp` and the token's renewal time are read from.
     public init(
         configuration: DarajaConfiguration,
         httpClient: HTTPClient = .shared,
@@ -41,9 +41,10 @@ public struct DarajaClient: Sendable {
         self.configuration = configuration
         self.transport = transport
         self.effects = effects
-        self.tokens = AccessTokenCache(renewalMargin: configuration.tokenRenewalMargin) { () async throws(DarajaError) in
+        let fetchToken: AccessTokenCache.Fetch = { () async throws(DarajaError) in
             try await Self.fetchToken(transport: transport, basicCredentials: basicCredentials)
         }
+        self.tokens = AccessTokenCache(renewalMargin: configuration.tokenRenewalMargin, now: effects.now, fetch: fetchToken)
     }
 
     // MARK: STK push

@@ -32,7 +32,7 @@ configuration.passkeysByShortcode = [
         setting("DARAJA_PASSKEY") ?? SimulatorConfiguration.sandboxPasskey
 ]
 configuration.b2cShortcode = setting("DARAJA_B2C_SHORTCODE") ?? configuration.b2cShortcode
-configuration.callbackDelay = .milliseconds(numericSetting("DARAJA_SIM_CALLBACK_DELAY_MS", default: 1000))
+configuration.callbackTiming = .after(.milliseconds(numericSetting("DARAJA_SIM_CALLBACK_DELAY_MS", default: 1000)))
 // Optional: check B2C security credentials against a key pair made at start; its public key is
 // served at /simulator/public-key.pem for producing the credential.
 if let initiatorPassword = setting("DARAJA_SIM_INITIATOR_PASSWORD") {

@@ -4,8 +4,8 @@ import Hummingbird
 import Logging
 
 /// A Daraja look-alike (SPEC section 6 rule 7): the same paths and shapes, OAuth included,
-/// validating requests as Daraja does and calling back after a delay. No database: everything
-/// lives in `state`.
+/// validating requests as Daraja does and calling back after a delay, or when a test releases
+/// the push or payout (`configuration.callbackTiming`). No database: everything lives in `state`.
 ///
 /// Mount it in-process with `buildRouter()` or serve it with `buildApplication()`.
 public struct DarajaSimulator: Sendable {
@@ -29,14 +29,17 @@ public struct DarajaSimulator: Sendable {
     private let httpClient: HTTPClient
     private let logger: Logger
 
-    /// - Parameter httpClient: used to deliver callbacks; never shut down by the simulator.
+    /// - Parameters:
+    ///   - now: the simulator's clock (token expiry, timestamps), so a test can move it.
+    ///   - httpClient: used to deliver callbacks; never shut down by the simulator.
     public init(
         configuration: SimulatorConfiguration = SimulatorConfiguration(),
+        now: @escaping @Sendable () -> Date = { Date() },
         httpClient: HTTPClient = .shared,
         logger: Logger = Logger(label: "daraja-sim")
     ) {
         self.configuration = configuration
-        self.state = SimulatorState()
+        self.state = SimulatorState(now: now)
         self.httpClient = httpClient
         self.logger = logger
     }
@@ -117,7 +120,7 @@ public struct DarajaSimulator: Sendable {
         _ = try fields.text("TransactionDesc", maxLength: 13)
 
         let push = await state.acceptPush(phone: phone, amountShillings: amount, callbackURL: callbackURL)
-        scheduleSTKCallback(checkoutRequestID: push.checkoutRequestID)
+        releaseLater(.push(checkoutRequestID: push.checkoutRequestID))
         return JSONResponse.make([
             "MerchantRequestID": .string(push.merchantRequestID),
             "CheckoutRequestID": .string(push.checkoutRequestID),
@@ -157,24 +160,8 @@ public struct DarajaSimulator: Sendable {
         guard password == Data((shortcode + passkey + timestamp).utf8).base64EncodedString() else { throw .wrongCredentials }
     }
 
-    /// After the delay, fixes the outcome (the query answers from then on) and delivers the
-    /// callback as many times as the outcome says, in the background so the push answers at once.
-    private func scheduleSTKCallback(checkoutRequestID: String) {
-        Task {
-            try? await Task.sleep(for: configuration.callbackDelay)
-            guard let push = await state.decide(checkoutRequestID: checkoutRequestID), let outcome = push.decidedOutcome,
-                outcome.callbackCount > 0
-            else { return }
-            // Encoded once: a duplicate delivery is byte for byte the same callback.
-            let body = JSONResponse.encode(Self.stkCallback(push, outcome: outcome, completedAt: Date()))
-            for _ in 0..<outcome.callbackCount {
-                await deliver(body, to: push.callbackURL)
-            }
-        }
-    }
-
     /// Daraja's callback shape; metadata only on success, `Balance` without a value as Daraja sends it.
-    private static func stkCallback(_ push: SimulatorState.STKPush, outcome: SimulatedOutcome, completedAt: Date) -> JSONValue {
+    static func stkCallback(_ push: SimulatorState.STKPush, outcome: SimulatedOutcome, completedAt: Date) -> JSONValue {
         var callback: [String: JSONValue] = [
             "MerchantRequestID": .string(push.merchantRequestID),
             "CheckoutRequestID": .string(push.checkoutRequestID),
@@ -218,17 +205,16 @@ public struct DarajaSimulator: Sendable {
             credentialAccepted
             ? SimulatedOutcome.b2cResult(forPhone: phone)
             : (SimulatedOutcome.wrongPIN.resultCode, SimulatedOutcome.wrongPIN.resultDescription)
-        let conversationID = SimulatorIDs.conversationID(sequence: await state.nextSequence())
+        let conversationID = SimulatorIDs.conversationID(sequence: await state.nextSequence(), at: state.now())
         let transactionID = await state.uniqueReceipt()
         let result = Self.b2cResult(
             B2CPayout(
                 originatorConversationID: originatorConversationID, conversationID: conversationID, transactionID: transactionID,
                 amount: amount, phone: phone, queueTimeOutURL: queueTimeOutURL),
-            code: outcome.code, description: outcome.description, completedAt: Date())
-        Task {
-            try? await Task.sleep(for: configuration.callbackDelay)
-            await deliver(JSONResponse.encode(result), to: resultURL)
-        }
+            code: outcome.code, description: outcome.description, completedAt: state.now())
+        let payout = SimulatorState.HeldCallback.Subject.payout(originatorConversationID: originatorConversationID)
+        await state.hold(JSONResponse.encode(result), to: resultURL, for: payout)
+        releaseLater(payout)
         return JSONResponse.make([
             "ConversationID": .string(conversationID),
             "OriginatorConversationID": .string(originatorConversationID),
@@ -274,6 +260,44 @@ public struct DarajaSimulator: Sendable {
         return ["Result": .object(result)]
     }
 
+    // MARK: Releasing
+
+    /// Ends a push still processing: from now on the STK query answers its outcome, and its
+    /// callbacks (none, one, or the same one twice) are delivered one after the other. Returns
+    /// once the receiver has answered each, with what it answered. `deliveries` keeps the rest
+    /// held, so a test can look between a duplicate's two deliveries.
+    @discardableResult
+    public func release(checkoutRequestID: String, deliveries: Int = .max) async -> [SimulatorState.DeliveredCallback] {
+        await release(.push(checkoutRequestID: checkoutRequestID), limit: deliveries)
+    }
+
+    /// Delivers a payout's result; returns once the receiver has answered it.
+    @discardableResult
+    public func release(originatorConversationID: String) async -> [SimulatorState.DeliveredCallback] {
+        await release(.payout(originatorConversationID: originatorConversationID), limit: .max)
+    }
+
+    /// Ends every push still processing and delivers every held callback, oldest first.
+    @discardableResult
+    public func releaseAll() async -> [SimulatorState.DeliveredCallback] {
+        await deliver(await state.releaseAll())
+    }
+
+    @discardableResult
+    private func release(_ subject: SimulatorState.HeldCallback.Subject, limit: Int) async -> [SimulatorState.DeliveredCallback] {
+        await deliver(await state.release(subject, limit: limit))
+    }
+
+    /// With a timed configuration, releases in the background once the delay is over, so the
+    /// request is answered at once.
+    private func releaseLater(_ subject: SimulatorState.HeldCallback.Subject) {
+        guard case .after(let delay) = configuration.callbackTiming else { return }
+        Task {
+            try? await Task.sleep(for: delay)
+            await release(subject, limit: .max)
+        }
+    }
+
     // MARK: Plumbing
 
     private static func fields(_ request: Request, context: BasicRequestContext) async throws(SimulatorError) -> RequestFields {
@@ -286,22 +310,29 @@ public struct DarajaSimulator: Sendable {
         return try RequestFields(body: body)
     }
 
-    /// POSTs a callback and records what the receiver answered; a receiver that is down is
-    /// recorded too, never retried (Daraja does not retry either).
-    private func deliver(_ data: Data, to url: String) async {
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: data))
-        var status: Int?
-        do {
-            let response = try await httpClient.execute(request, timeout: .seconds(10))
-            _ = try? await response.body.collect(upTo: 1 << 16)
-            status = Int(response.status.code)
-        } catch {
-            logger.warning("Callback not delivered", metadata: ["error": "\(error)"])
+    /// POSTs callbacks one after the other and records what the receiver answered; a receiver
+    /// that is down is recorded too, never retried (Daraja does not retry either).
+    private func deliver(_ callbacks: [SimulatorState.HeldCallback]) async -> [SimulatorState.DeliveredCallback] {
+        var delivered: [SimulatorState.DeliveredCallback] = []
+        for callback in callbacks {
+            var request = HTTPClientRequest(url: callback.url)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: callback.body))
+            var status: Int?
+            do {
+                let response = try await httpClient.execute(request, timeout: .seconds(10))
+                _ = try? await response.body.collect(upTo: 1 << 16)
+                status = Int(response.status.code)
+            } catch {
+                logger.warning("Callback not delivered", metadata: ["error": "\(error)"])
+            }
+            let record = SimulatorState.DeliveredCallback(
+                url: callback.url, body: String(decoding: callback.body, as: UTF8.self), status: status)
+            await state.record(record)
+            delivered.append(record)
         }
-        await state.record(SimulatorState.DeliveredCallback(url: url, body: String(decoding: data, as: UTF8.self), status: status))
+        return delivered
     }
 }
 

@@ -1,5 +1,15 @@
-/// What the simulator accepts and how fast it answers.
+/// What the simulator accepts and when it answers.
 public struct SimulatorConfiguration: Sendable {
+    /// When M-Pesa finishes a push or payout: its outcome is decided (the STK query stops saying
+    /// "still processing") and its callbacks are sent.
+    public enum CallbackTiming: Sendable, Equatable {
+        /// This long after the push or payout was accepted, as in the development run.
+        case after(Duration)
+        /// Only when the test says so, with `DarajaSimulator.release(...)`: nothing a test
+        /// checks then depends on how fast the machine is.
+        case whenReleased
+    }
+
     /// Daraja sandbox's public test shortcode and passkey: the defaults, so the sandbox's
     /// documented examples work against the simulator too.
     public static let sandboxShortcode = "174379"
@@ -11,11 +21,10 @@ public struct SimulatorConfiguration: Sendable {
     public var passkeysByShortcode: [String: String]
     /// The shortcode B2C payouts must come from.
     public var b2cShortcode: String
-    /// How long after a push or payout its callback is sent (and the STK query stops saying
-    /// "still processing").
-    public var callbackDelay: Duration
-    /// How long an access token really lives. The OAuth answer always says `"3599"` as Daraja
-    /// does, so a shorter lifetime makes tokens die while clients still trust them.
+    public var callbackTiming: CallbackTiming
+    /// How long an access token really lives, in whole seconds of the simulator's clock. The
+    /// OAuth answer always says `"3599"` as Daraja does, so a shorter lifetime (or a clock a
+    /// test moves on) makes tokens die while clients still trust them.
     public var tokenLifetime: Duration
     /// When set, a B2C `SecurityCredential` must decrypt to the initiator password with this
     /// key pair, as Daraja checks it; when nil, any non-empty credential is accepted.
@@ -28,7 +37,7 @@ public struct SimulatorConfiguration: Sendable {
         consumerSecret: String = "sim-consumer-secret",
         passkeysByShortcode: [String: String] = [sandboxShortcode: sandboxPasskey],
         b2cShortcode: String = "600000",
-        callbackDelay: Duration = .seconds(1),
+        callbackTiming: CallbackTiming = .after(.seconds(1)),
         tokenLifetime: Duration = .seconds(3600),
         initiatorCredentials: InitiatorCredentials? = nil,
         host: String = "127.0.0.1",
@@ -38,7 +47,7 @@ public struct SimulatorConfiguration: Sendable {
         self.consumerSecret = consumerSecret
         self.passkeysByShortcode = passkeysByShortcode
         self.b2cShortcode = b2cShortcode
-        self.callbackDelay = callbackDelay
+        self.callbackTiming = callbackTiming
         self.tokenLifetime = tokenLifetime
         self.initiatorCredentials = initiatorCredentials
         self.host = host

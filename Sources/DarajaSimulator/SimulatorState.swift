@@ -19,7 +19,7 @@ public actor SimulatorState {
         public let callbackURL: String
         /// The receipt a success carries, chosen up front so duplicate callbacks repeat it.
         public let receipt: String
-        /// Set once the decision time has come; until then the query says "still processing".
+        /// Set when the push is released; until then the query says "still processing".
         public fileprivate(set) var decidedOutcome: SimulatedOutcome?
     }
 
@@ -30,17 +30,37 @@ public actor SimulatorState {
         public let status: Int?
     }
 
+    /// A callback decided but not sent yet, and what it belongs to.
+    struct HeldCallback: Sendable {
+        enum Subject: Equatable, Sendable {
+            case push(checkoutRequestID: String)
+            case payout(originatorConversationID: String)
+        }
+
+        let subject: Subject
+        let url: String
+        let body: Data
+    }
+
     public private(set) var requests: [RecordedRequest] = []
     public private(set) var deliveredCallbacks: [DeliveredCallback] = []
     private var pushes: [String: STKPush] = [:]
+    /// Pushes not released yet, oldest first.
+    private var processing: [String] = []
+    /// Oldest first, so releasing keeps the order in which they were decided.
+    private var heldCallbacks: [HeldCallback] = []
     private var outcomesByPhone: [String: SimulatedOutcome] = [:]
     private var outcomesByCheckoutRequestID: [String: SimulatedOutcome] = [:]
     /// Daraja keeps one valid token per app: issuing one invalidates the previous.
-    private var currentToken: (value: String, expiresAt: ContinuousClock.Instant)?
+    private var currentToken: (value: String, expiresAt: Date)?
     private var issuedReceipts: Set<String> = []
     private var sequence = 0
+    /// The simulator's clock: token expiry, timestamps in identifiers and callbacks.
+    nonisolated let now: @Sendable () -> Date
 
-    init() {}
+    init(now: @escaping @Sendable () -> Date) {
+        self.now = now
+    }
 
     // MARK: Inspecting
 
@@ -64,7 +84,7 @@ public actor SimulatorState {
         outcomesByPhone[phone] = outcome
     }
 
-    /// Overrides the outcome of one push; effective until its decision time.
+    /// Overrides the outcome of one push; effective until it is released.
     public func setOutcome(_ outcome: SimulatedOutcome, forCheckoutRequestID checkoutRequestID: String) {
         outcomesByCheckoutRequestID[checkoutRequestID] = outcome
     }
@@ -86,13 +106,13 @@ public actor SimulatorState {
 
     func issueToken(lifetime: Duration) -> String {
         let token = SimulatorIDs.token()
-        currentToken = (token, .now + lifetime)
+        currentToken = (token, now().addingTimeInterval(TimeInterval(lifetime.components.seconds)))
         return token
     }
 
     func isValid(token: String) -> Bool {
         guard let currentToken else { return false }
-        return currentToken.value == token && ContinuousClock.now < currentToken.expiresAt
+        return currentToken.value == token && now() < currentToken.expiresAt
     }
 
     func nextSequence() -> Int {
@@ -105,21 +125,52 @@ public actor SimulatorState {
         let receipt = uniqueReceipt()
         let push = STKPush(
             merchantRequestID: SimulatorIDs.merchantRequestID(sequence: sequence),
-            checkoutRequestID: SimulatorIDs.checkoutRequestID(sequence: sequence),
+            checkoutRequestID: SimulatorIDs.checkoutRequestID(sequence: sequence, at: now()),
             phone: phone, amountShillings: amountShillings, callbackURL: callbackURL, receipt: receipt)
         pushes[push.checkoutRequestID] = push
+        processing.append(push.checkoutRequestID)
         if let outcome = outcomesByPhone[phone] {
             outcomesByCheckoutRequestID[push.checkoutRequestID] = outcome
         }
         return push
     }
 
-    /// Fixes a push's outcome at its decision time: overrides first, then the phone table.
-    func decide(checkoutRequestID: String) -> STKPush? {
-        guard var push = pushes[checkoutRequestID] else { return nil }
-        push.decidedOutcome = outcomesByCheckoutRequestID[checkoutRequestID] ?? .forPhone(push.phone)
+    func hold(_ body: Data, to url: String, for subject: HeldCallback.Subject) {
+        heldCallbacks.append(HeldCallback(subject: subject, url: url, body: body))
+    }
+
+    /// Decides a push still processing, then hands out up to `limit` of its held callbacks (or
+    /// of a payout's) for delivery.
+    func release(_ subject: HeldCallback.Subject, limit: Int) -> [HeldCallback] {
+        if case .push(let checkoutRequestID) = subject { decide(checkoutRequestID: checkoutRequestID) }
+        var taken: [HeldCallback] = []
+        heldCallbacks.removeAll { callback in
+            guard taken.count < limit, callback.subject == subject else { return false }
+            taken.append(callback)
+            return true
+        }
+        return taken
+    }
+
+    /// Decides every push still processing and hands out every held callback.
+    func releaseAll() -> [HeldCallback] {
+        for checkoutRequestID in processing { decide(checkoutRequestID: checkoutRequestID) }
+        defer { heldCallbacks = [] }
+        return heldCallbacks
+    }
+
+    /// Fixes a push's outcome (overrides first, then the phone table) and holds its callbacks,
+    /// encoded once: a duplicate delivery is byte for byte the same callback.
+    private func decide(checkoutRequestID: String) {
+        guard var push = pushes[checkoutRequestID], push.decidedOutcome == nil else { return }
+        let outcome = outcomesByCheckoutRequestID[checkoutRequestID] ?? .forPhone(push.phone)
+        push.decidedOutcome = outcome
         pushes[checkoutRequestID] = push
-        return push
+        processing.removeAll { $0 == checkoutRequestID }
+        let body = JSONResponse.encode(DarajaSimulator.stkCallback(push, outcome: outcome, completedAt: now()))
+        for _ in 0..<outcome.callbackCount {
+            hold(body, to: push.callbackURL, for: .push(checkoutRequestID: checkoutRequestID))
+        }
     }
 
     func uniqueReceipt() -> String {
@@ -142,12 +193,12 @@ enum SimulatorIDs {
         "\(Int.random(in: 10_000...99_999))-\(sequence)-1"
     }
 
-    static func checkoutRequestID(sequence: Int) -> String {
-        "ws_CO_\(NairobiClock.timestamp(Date()))\(String(format: "%06d", sequence % 1_000_000))"
+    static func checkoutRequestID(sequence: Int, at instant: Date) -> String {
+        "ws_CO_\(NairobiClock.timestamp(instant))\(String(format: "%06d", sequence % 1_000_000))"
     }
 
-    static func conversationID(sequence: Int) -> String {
-        "AG_\(NairobiClock.timestamp(Date()).prefix(8))_\(String(format: "%012d", sequence))"
+    static func conversationID(sequence: Int, at instant: Date) -> String {
+        "AG_\(NairobiClock.timestamp(instant).prefix(8))_\(String(format: "%012d", sequence))"
     }
 
     static func requestID() -> String {

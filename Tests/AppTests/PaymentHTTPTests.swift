@@ -12,14 +12,19 @@ import Testing
             // Setup
             let order = try await harness.mpesaOrder()
 
-            // Act
+            // Act: the push is answered while M-Pesa still waits for the customer, who then pays.
             let push = try await harness.push(order, phone: "0712345600")
-            let payment = try await harness.settled(push.json["payment_id"].string!)
+            let waiting = try await harness.order(order)
+            let delivered = await harness.release(push)
+            let payment = try await harness.payment(push)
 
             // Check
             #expect(push.status == 202, "\(push.text)")
             #expect(push.json["status"].string == "pending")
             #expect(push.json["checkout_request_id"].string?.isEmpty == false)
+            #expect(waiting["status"].string == "awaiting_payment")
+            #expect(waiting["payment_state"].string == "pending")
+            #expect(delivered.map(\.status) == [200])
             #expect(payment["status"].string == "succeeded")
             #expect(payment["amount_cents"].int == Int(order.totalCents))
             #expect(payment["mpesa_receipt"].string?.isEmpty == false)
@@ -42,7 +47,8 @@ import Testing
             let order = try await harness.mpesaOrder()
 
             let push = try await harness.push(order, phone: "07123456\(ending)")
-            let payment = try await harness.settled(push.json["payment_id"].string!)
+            await harness.release(push)
+            let payment = try await harness.payment(push)
             let unpaid = try await harness.order(order)
             let again = try await harness.push(order, phone: "0712345600")
 
@@ -58,10 +64,14 @@ import Testing
         try await PaymentHarness.run { harness in
             let order = try await harness.mpesaOrder()
             let push = try await harness.push(order, phone: "0712345605")
-            let payment = try await harness.settled(push.json["payment_id"].string!)
-            try await Task.sleep(for: .milliseconds(300))  // the second delivery of the callback
+            let first = await harness.release(push, deliveries: 1)
+            let payment = try await harness.payment(push)
+            let second = await harness.release(push)  // the same callback again
 
             #expect(payment["status"].string == "succeeded")
+            #expect(first.map(\.status) == [200])
+            #expect(second.map(\.status) == [200])
+            #expect(first.map(\.body) == second.map(\.body))
             #expect(await harness.simulator.state.deliveredCallbacks.count == 2)
             let succeeded = try await harness.world.database.query("SELECT count(*) FROM payments WHERE status = 'succeeded'")
             #expect(try succeeded[0].decode(Int.self) == 1)
@@ -118,8 +128,11 @@ import Testing
             let admin = try await harness.world.token(try await World.makeUser(harness.services, email: "admin@example.com", role: "admin"))
 
             // Act
-            let firstPayment = try await harness.settled(try await harness.push(first, phone: "0712345607").json["payment_id"].string!)
-            let secondPayment = try await harness.settled(try await harness.push(second, phone: "0712345607").json["payment_id"].string!)
+            let firstPush = try await harness.push(first, phone: "0712345607")
+            let secondPush = try await harness.push(second, phone: "0712345607")
+            await harness.simulator.releaseAll()
+            let firstPayment = try await harness.payment(firstPush)
+            let secondPayment = try await harness.payment(secondPush)
             let flagged = try await harness.http.send(.get, "/api/v1/admin/payments?status=flagged", token: admin).json
             let accepted = try await harness.http.send(
                 .post, "/api/v1/admin/payments/\(firstPayment["id"].string!)/resolve", json: ["action": "accept", "note": "customer confirmed"],
@@ -145,22 +158,27 @@ import Testing
     }
 
     @Test func reconciliationSettlesPushesThatNeverCalledBack() async throws {
-        try await PaymentHarness.run(settings: ["RECONCILIATION_DELAY_SECONDS": "1"]) { harness in
-            // Setup: 04 pays without a callback; 08 is cancelled without a callback.
+        try await PaymentHarness.run { harness in
+            // Setup: 04 pays without a callback; 08 is cancelled without a callback. M-Pesa has
+            // finished both, so the query knows.
             let paidOrder = try await harness.mpesaOrder()
             let cancelledOrder = try await harness.mpesaOrder()
-            let paid = try await harness.push(paidOrder, phone: "0712345604").json["payment_id"].string!
-            let cancelled = try await harness.push(cancelledOrder, phone: "0712345608").json["payment_id"].string!
+            let paid = try await harness.push(paidOrder, phone: "0712345604")
+            let cancelled = try await harness.push(cancelledOrder, phone: "0712345608")
+            let callbacks = await harness.simulator.releaseAll()
             let jobs = BackgroundJobs(services: harness.services, logger: Logger(label: "jobs"))
 
-            // Act: the reconciliation jobs come due after a second.
-            try await Task.sleep(for: .milliseconds(1_200))
+            // Act: the reconciliation jobs come due once the delay has passed on the services' clock.
+            let dueEarly = try await jobs.runner.runNext()
+            harness.clock.advance(by: harness.services.config.mpesa.reconciliationDelay)
             while try await jobs.runner.runNext() {}
 
             // Check
-            #expect(try await harness.settled(paid, within: 0)["status"].string == "succeeded")
+            #expect(callbacks.isEmpty)
+            #expect(!dueEarly)
+            #expect(try await harness.payment(paid)["status"].string == "succeeded")
             #expect(try await harness.order(paidOrder)["status"].string == "placed")
-            let failed = try await harness.settled(cancelled, within: 0)
+            let failed = try await harness.payment(cancelled)
             #expect(failed["status"].string == "failed")
             #expect(failed["result_code"].string == "1032")
             #expect(try await harness.world.count("jobs WHERE kind = 'reconcile-payment' AND finished_at IS NOT NULL") == 2)
@@ -168,14 +186,14 @@ import Testing
     }
 
     @Test func aStillProcessingQueryIsRetriedLater() async throws {
-        try await PaymentHarness.run(callbackDelay: .seconds(30)) { harness in
+        try await PaymentHarness.run { harness in
             let order = try await harness.mpesaOrder()
             let push = try await harness.push(order, phone: "0712345604")
             let id = UUID(uuidString: push.json["payment_id"].string!)!
 
-            // Right away the simulator has not decided: "still processing".
+            // Not released: M-Pesa is "still processing".
             await #expect(throws: (any Error).self) { try await harness.services.payments.reconcile(paymentID: id) }
-            #expect(try await harness.settled(push.json["payment_id"].string!, within: 0)["status"].string == "pending")
+            #expect(try await harness.payment(push)["status"].string == "pending")
         }
     }
 
@@ -217,7 +235,7 @@ import Testing
 
             // Check: the success wins over the stored failure, the order stays cancelled, the money is owed back.
             #expect(reply.status == 200)
-            let payment = try await harness.settled(push.json["payment_id"].string!, within: 0)
+            let payment = try await harness.payment(push)
             #expect(payment["status"].string == "succeeded")
             #expect(payment["mpesa_receipt"].string == "LATE123456")
             #expect(try await harness.order(order)["status"].string == "cancelled")
@@ -238,8 +256,10 @@ import Testing
             #expect(payment.0 == "failed" && payment.1?.isEmpty == false)
             #expect(try await harness.order(order)["status"].string == "awaiting_payment")
         }
-        // Nothing listening: no answer within the timeout.
-        try await PaymentHarness.run(settings: ["DARAJA_BASE_URL": "http://127.0.0.1:9"]) { harness in
+        // Nothing listening: no answer within the timeout. The client retries connecting until
+        // its timeout runs out, so that is the shortest allowed (1 s); nothing checks how long.
+        let nothingListening = ["DARAJA_BASE_URL": "http://127.0.0.1:9", "DARAJA_TIMEOUT_SECONDS": "1"]
+        try await PaymentHarness.run(settings: nothingListening) { harness in
             let order = try await harness.mpesaOrder()
             let silent = try await harness.push(order, phone: "0712345600")
             expectProblem(silent, 504, "daraja_timeout")

@@ -12,7 +12,9 @@ import Testing
 
             // Act
             let accepted = try await harness.client().b2cPayment(request)
-            let bodies = try await harness.receiver.waitFor(1, at: CallbackReceiver.b2cResultPath)
+            let beforeRelease = await harness.receiver.received(at: CallbackReceiver.b2cResultPath)
+            let delivered = await harness.simulator.release(originatorConversationID: request.originatorConversationID)
+            let bodies = await harness.receiver.received(at: CallbackReceiver.b2cResultPath)
 
             // Check: the request as Daraja sees it.
             let sent = try #require(await harness.state.requests(to: "/mpesa/b2c/v3/paymentrequest").first)
@@ -26,7 +28,10 @@ import Testing
             #expect(accepted.originatorConversationID == request.originatorConversationID)
             #expect(accepted.conversationID.hasPrefix("AG_"))
             #expect(accepted.responseDescription == "Accept the service request successfully.")
-            let result = try B2CResult.parse(bodies[0])
+            #expect(beforeRelease.isEmpty)
+            #expect(delivered.map(\.status) == [200])
+            #expect(bodies.count == 1)
+            let result = try B2CResult.parse(try #require(bodies.first))
             #expect(result.isSuccess)
             #expect(result.originatorConversationID == request.originatorConversationID)
             #expect(result.conversationID == accepted.conversationID)
@@ -43,9 +48,10 @@ import Testing
             let request = harness.payoutRequest(phone: "0712345609")
 
             _ = try await harness.client().b2cPayment(request)
-            let bodies = try await harness.receiver.waitFor(1, at: CallbackReceiver.b2cResultPath)
+            await harness.simulator.release(originatorConversationID: request.originatorConversationID)
+            let bodies = await harness.receiver.received(at: CallbackReceiver.b2cResultPath)
 
-            let result = try B2CResult.parse(bodies[0])
+            let result = try B2CResult.parse(try #require(bodies.first))
             #expect(!result.isSuccess)
             #expect(result.resultCode == "2001")
             #expect(result.resultDescription == "The initiator information is invalid.")
@@ -67,7 +73,8 @@ import Testing
             // Act
             _ = try await good.b2cPayment(goodRequest)
             _ = try await bad.b2cPayment(badRequest)
-            let bodies = try await harness.receiver.waitFor(2, at: CallbackReceiver.b2cResultPath)
+            await harness.simulator.releaseAll()
+            let bodies = await harness.receiver.received(at: CallbackReceiver.b2cResultPath)
 
             // Check
             let codes = Dictionary(uniqueKeysWithValues: try bodies.map { body in

@@ -37,17 +37,26 @@ import Testing
     }
 
     @Test func concurrentCallersShareOneRenewal() async throws {
-        // Setup
+        // Setup: a renewal that stays in flight until the last caller is on its way.
+        // Whoever comes after it finished finds the token cached, so the outcome is the same
+        // in every interleaving; holding the answer only makes the callers really overlap.
         let fetches = Counter()
-        let cache = AccessTokenCache(renewalMargin: .zero) { () async throws(DarajaError) in
+        let asked = Counter()
+        let everyoneAsked = Gate()
+        let cache = AccessTokenCache(renewalMargin: .zero, now: ManualClock().now) { () async throws(DarajaError) in
             let number = await fetches.increment()
-            try? await Task.sleep(for: .milliseconds(50))
+            await everyoneAsked.wait()
             return ("token-\(number)", .seconds(3600))
         }
 
         // Act
         let tokens = await withTaskGroup(of: String?.self) { group in
-            for _ in 0..<10 { group.addTask { try? await cache.token() } }
+            for _ in 0..<10 {
+                group.addTask {
+                    if await asked.increment() == 10 { await everyoneAsked.open() }
+                    return try? await cache.token()
+                }
+            }
             return await group.reduce(into: [String?]()) { $0.append($1) }
         }
 
@@ -57,16 +66,18 @@ import Testing
     }
 
     @Test func aTokenIsRenewedBeforeItExpiresAndAfterItIsRefused() async throws {
-        // Setup: a one-second token renewed 900 ms early, i.e. after 100 ms.
+        // Setup: an hour's token renewed a minute early, i.e. after 59 minutes.
         let fetches = Counter()
-        let cache = AccessTokenCache(renewalMargin: .milliseconds(900)) { () async throws(DarajaError) in
-            ("token-\(await fetches.increment())", .seconds(1))
+        let clock = ManualClock()
+        let cache = AccessTokenCache(renewalMargin: .seconds(60), now: clock.now) { () async throws(DarajaError) in
+            ("token-\(await fetches.increment())", .seconds(3600))
         }
 
         // Act
         let first = try await cache.token()
+        clock.advance(by: .seconds(3539))
         let cached = try await cache.token()
-        try await Task.sleep(for: .milliseconds(150))
+        clock.advance(by: .seconds(1))
         let renewed = try await cache.token()
         await cache.invalidate("token-1")  // a stale refusal must not throw away the newer token
         let stillRenewed = try await cache.token()
@@ -80,7 +91,7 @@ import Testing
     @Test func aFailedRenewalReachesEveryWaiterAndTheNextCallTriesAgain() async throws {
         // Setup
         let fetches = Counter()
-        let cache = AccessTokenCache(renewalMargin: .zero) { () async throws(DarajaError) in
+        let cache = AccessTokenCache(renewalMargin: .zero, now: ManualClock().now) { () async throws(DarajaError) in
             if await fetches.increment() == 1 { throw DarajaError.timeout }
             return ("token", .seconds(3600))
         }

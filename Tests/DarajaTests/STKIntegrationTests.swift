@@ -14,7 +14,8 @@ import Testing
 
             // Act
             let accepted = try await client.stkPush(harness.pushRequest(phone: "0712 345 600", amountCents: 150_000))
-            let bodies = try await harness.receiver.waitFor(1, at: CallbackReceiver.stkPath)
+            let delivered = await harness.simulator.release(checkoutRequestID: accepted.checkoutRequestID)
+            let bodies = await harness.receiver.received(at: CallbackReceiver.stkPath)
             let query = try await client.stkQuery(checkoutRequestID: accepted.checkoutRequestID)
 
             // Check: the request as Daraja sees it.
@@ -33,7 +34,9 @@ import Testing
             // Check: the answer and the callback.
             #expect(accepted.checkoutRequestID.hasPrefix("ws_CO_"))
             #expect(accepted.customerMessage == "Success. Request accepted for processing")
-            let callback = try STKCallback.parse(bodies[0])
+            #expect(delivered.map(\.status) == [200])
+            #expect(bodies.count == 1)
+            let callback = try STKCallback.parse(try #require(bodies.first))
             #expect(callback.isSuccess)
             #expect(callback.checkoutRequestID == accepted.checkoutRequestID)
             #expect(callback.merchantRequestID == accepted.merchantRequestID)
@@ -61,11 +64,13 @@ import Testing
 
             // Act
             let accepted = try await client.stkPush(harness.pushRequest(phone: phone))
-            let bodies = try await harness.receiver.waitFor(1, at: CallbackReceiver.stkPath)
+            await harness.simulator.release(checkoutRequestID: accepted.checkoutRequestID)
+            let bodies = await harness.receiver.received(at: CallbackReceiver.stkPath)
             let query = try await client.stkQuery(checkoutRequestID: accepted.checkoutRequestID)
 
             // Check
-            let callback = try STKCallback.parse(bodies[0])
+            #expect(bodies.count == 1)
+            let callback = try STKCallback.parse(try #require(bodies.first))
             #expect(callback.checkoutRequestID == accepted.checkoutRequestID)
             #expect(callback.resultCode == code)
             #expect(callback.resultDescription == description)
@@ -79,8 +84,12 @@ import Testing
         try await DarajaHarness.run { harness in
             let accepted = try await harness.client().stkPush(harness.pushRequest(phone: "254712345605"))
 
-            let bodies = try await harness.receiver.waitFor(2, at: CallbackReceiver.stkPath)
+            await harness.simulator.release(checkoutRequestID: accepted.checkoutRequestID, deliveries: 1)
+            let afterFirst = await harness.receiver.received(at: CallbackReceiver.stkPath)
+            await harness.simulator.release(checkoutRequestID: accepted.checkoutRequestID)
+            let bodies = await harness.receiver.received(at: CallbackReceiver.stkPath)
 
+            #expect(afterFirst.count == 1)
             #expect(bodies.count == 2)
             #expect(bodies[0] == bodies[1])
             let callback = try STKCallback.parse(bodies[0])
@@ -92,11 +101,12 @@ import Testing
 
     @Test func phoneEnding07IsPaidOneShillingLess() async throws {
         try await DarajaHarness.run { harness in
-            _ = try await harness.client().stkPush(harness.pushRequest(phone: "0712345607", amountCents: 150_000))
+            let accepted = try await harness.client().stkPush(harness.pushRequest(phone: "0712345607", amountCents: 150_000))
 
-            let bodies = try await harness.receiver.waitFor(1, at: CallbackReceiver.stkPath)
+            await harness.simulator.release(checkoutRequestID: accepted.checkoutRequestID)
+            let bodies = await harness.receiver.received(at: CallbackReceiver.stkPath)
 
-            let callback = try STKCallback.parse(bodies[0])
+            let callback = try STKCallback.parse(try #require(bodies.first))
             #expect(callback.isSuccess)
             #expect(callback.payment?.amountCents == 149_900)
         }
@@ -107,18 +117,18 @@ import Testing
         ("0712345608", .failed(code: "1032", description: "Request cancelled by user")),
     ])
     func phonesEnding04And08NeverCallBackButTheQueryKnows(phone: String, expected: STKQueryResult) async throws {
-        try await DarajaHarness.run(DarajaHarness.configuration(callbackDelay: .milliseconds(500))) { harness in
+        try await DarajaHarness.run { harness in
             // Setup
             let client = harness.client()
 
             // Act
             let accepted = try await client.stkPush(harness.pushRequest(phone: phone))
             let early = try await client.stkQuery(checkoutRequestID: accepted.checkoutRequestID)
-            let settled = try await harness.settledQuery(client, checkoutRequestID: accepted.checkoutRequestID)
-            // A callback would leave right after the decision the query saw; give it time to arrive.
-            try await Task.sleep(for: .milliseconds(100))
+            let delivered = await harness.simulator.release(checkoutRequestID: accepted.checkoutRequestID)
+            let settled = try await client.stkQuery(checkoutRequestID: accepted.checkoutRequestID)
 
             // Check
+            #expect(delivered.isEmpty)
             #expect(early == .pending)
             #expect(settled == expected)
             #expect(await harness.receiver.received(at: CallbackReceiver.stkPath).isEmpty)
@@ -129,7 +139,7 @@ import Testing
     }
 
     @Test func aQueryBeforeTheDecisionIsPending() async throws {
-        try await DarajaHarness.run(DarajaHarness.configuration(callbackDelay: .seconds(5))) { harness in
+        try await DarajaHarness.run { harness in
             let client = harness.client()
             let accepted = try await client.stkPush(harness.pushRequest(phone: "0712345600"))
 
@@ -141,7 +151,7 @@ import Testing
     }
 
     @Test func testsCanOverrideTheOutcomeOfAPushOrAPhone() async throws {
-        try await DarajaHarness.run(DarajaHarness.configuration(callbackDelay: .milliseconds(400))) { harness in
+        try await DarajaHarness.run { harness in
             // Setup
             let client = harness.client()
             await harness.state.setOutcome(.insufficientFunds, forPhone: "254712345600")
@@ -150,14 +160,33 @@ import Testing
             let byPhone = try await client.stkPush(harness.pushRequest(phone: "0712345600"))
             let byPush = try await client.stkPush(harness.pushRequest(phone: "0712345611"))
             await harness.state.setOutcome(.expired, forCheckoutRequestID: byPush.checkoutRequestID)
-            let bodies = try await harness.receiver.waitFor(2, at: CallbackReceiver.stkPath)
+            await harness.simulator.releaseAll()
+            let bodies = await harness.receiver.received(at: CallbackReceiver.stkPath)
 
             // Check
+            #expect(bodies.count == 2)
             let codes = Dictionary(uniqueKeysWithValues: try bodies.map { body in
                 let callback = try STKCallback.parse(body)
                 return (callback.checkoutRequestID, callback.resultCode)
             })
             #expect(codes == [byPhone.checkoutRequestID: "1", byPush.checkoutRequestID: "1019"])
+        }
+    }
+
+    /// The development run's timing: nobody releases anything, the simulator calls back on its
+    /// own once the delay is over. The test waits for the callback itself, not for a time; the
+    /// limit only turns a callback that never comes into a failure rather than a hang.
+    @Test(.timeLimit(.minutes(5))) func onATimerThePushEndsByItself() async throws {
+        let timed = DarajaHarness.configuration(callbackTiming: .after(.milliseconds(10)))
+        try await DarajaHarness.run(timed) { harness in
+            let client = harness.client()
+            let accepted = try await client.stkPush(harness.pushRequest(phone: "0712345600"))
+
+            let bodies = await harness.receiver.waitFor(1, at: CallbackReceiver.stkPath)
+            let query = try await client.stkQuery(checkoutRequestID: accepted.checkoutRequestID)
+
+            #expect(try STKCallback.parse(bodies[0]).checkoutRequestID == accepted.checkoutRequestID)
+            #expect(query == .succeeded)
         }
     }
 }

@@ -6,6 +6,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Synchronization
 import Testing
 
 /// A simulator and a callback receiver, both serving real HTTP on loopback ports, and clients
@@ -16,20 +17,19 @@ struct DarajaHarness: Sendable {
     static let shortcode = SimulatorConfiguration.sandboxShortcode
     static let passkey = SimulatorConfiguration.sandboxPasskey
 
-    /// Callbacks in tests come after 50 ms instead of a second.
+    /// Pushes and payouts end when the test releases them, never on a timer.
     static func configuration(
-        callbackDelay: Duration = .milliseconds(50),
-        tokenLifetime: Duration = .seconds(3600),
+        callbackTiming: SimulatorConfiguration.CallbackTiming = .whenReleased,
         initiatorCredentials: InitiatorCredentials? = nil
     ) -> SimulatorConfiguration {
         SimulatorConfiguration(
             consumerKey: consumerKey, consumerSecret: consumerSecret,
             passkeysByShortcode: [shortcode: passkey], b2cShortcode: "600000",
-            callbackDelay: callbackDelay, tokenLifetime: tokenLifetime, initiatorCredentials: initiatorCredentials)
+            callbackTiming: callbackTiming, initiatorCredentials: initiatorCredentials)
     }
 
     static let quietLogger: Logger = {
-        // Callbacks still due when a test ends find no receiver; that warning is noise here.
+        // The simulator logs a line per request; only errors matter here.
         var logger = Logger(label: "daraja-tests")
         logger.logLevel = .error
         return logger
@@ -45,13 +45,15 @@ struct DarajaHarness: Sendable {
     var b2cResultURL: String { receiverBaseURL + CallbackReceiver.b2cResultPath }
     var b2cTimeoutURL: String { receiverBaseURL + CallbackReceiver.b2cTimeoutPath }
 
+    /// - Parameter now: the simulator's clock; the clients keep their own.
     static func run(
         _ configuration: SimulatorConfiguration = DarajaHarness.configuration(),
+        now: @escaping @Sendable () -> Date = { Date() },
         _ body: @escaping @Sendable (DarajaHarness) async throws -> Void
     ) async throws {
         let receiver = CallbackReceiver()
         try await receiver.buildApplication().test(.live) { receiverClient in
-            let simulator = DarajaSimulator(configuration: configuration, logger: quietLogger)
+            let simulator = DarajaSimulator(configuration: configuration, now: now, logger: quietLogger)
             try await simulator.buildApplication().test(.live) { simulatorClient in
                 let simulatorPort = try #require(simulatorClient.port)
                 let receiverPort = try #require(receiverClient.port)
@@ -74,7 +76,8 @@ struct DarajaHarness: Sendable {
             configuration: DarajaConfiguration(
                 baseURL: baseURL, consumerKey: Self.consumerKey, consumerSecret: consumerSecret,
                 shortcode: shortcode, passkey: passkey, b2cShortcode: "600000", initiatorName: "testapi",
-                securityCredential: securityCredential, requestTimeout: .seconds(5)),
+                // Generous: a loaded machine may be slow, and no test here is about the timeout.
+                securityCredential: securityCredential, requestTimeout: .seconds(30)),
             effects: effects, logger: Self.quietLogger)
     }
 
@@ -88,18 +91,6 @@ struct DarajaHarness: Sendable {
         B2CPaymentRequest(
             originatorConversationID: UUID().uuidString, amountCents: amountCents, phone: phone,
             remarks: "Refund for order HR-000123", occasion: "Refund", resultURL: b2cResultURL, queueTimeOutURL: b2cTimeoutURL)
-    }
-
-    /// Polls the query until the simulator has decided, as the reconciliation job would.
-    func settledQuery(_ client: DarajaClient, checkoutRequestID: String) async throws -> STKQueryResult {
-        let deadline = ContinuousClock.now + .seconds(5)
-        while ContinuousClock.now < deadline {
-            let result = try await client.stkQuery(checkoutRequestID: checkoutRequestID)
-            if result != .pending { return result }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        Issue.record("the query still says pending after 5 s")
-        return .pending
     }
 
     /// A raw JSON exchange with the simulator, bypassing the client's own validation.
@@ -137,6 +128,7 @@ actor CallbackReceiver {
     static let b2cTimeoutPath = "/b2c/timeout"
 
     private var bodies: [String: [Data]] = [:]
+    private var waiters: [(path: String, count: Int, arrived: Gate)] = []
 
     nonisolated func buildApplication() -> some ApplicationProtocol {
         let router = Router()
@@ -150,22 +142,61 @@ actor CallbackReceiver {
         return Application(router: router, logger: DarajaHarness.quietLogger)
     }
 
-    private func record(path: String, body: Data) {
+    private func record(path: String, body: Data) async {
         bodies[path, default: []].append(body)
+        let count = received(at: path).count
+        let isDue = { (waiter: (path: String, count: Int, arrived: Gate)) in waiter.path == path && waiter.count <= count }
+        let due = waiters.filter(isDue)
+        waiters.removeAll(where: isDue)
+        for waiter in due { await waiter.arrived.open() }
     }
 
     func received(at path: String) -> [Data] {
         bodies[path] ?? []
     }
 
-    /// Waits until `count` bodies arrived at `path`, then returns them all.
-    func waitFor(_ count: Int, at path: String, timeout: Duration = .seconds(5)) async throws -> [Data] {
-        let deadline = ContinuousClock.now + timeout
-        while received(at: path).count < count, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(10))
+    /// Waits, however long it takes, until `count` bodies arrived at `path`, then returns them
+    /// all: for callbacks the simulator sends by itself, on its timer.
+    func waitFor(_ count: Int, at path: String) async -> [Data] {
+        if received(at: path).count < count {
+            let arrived = Gate()
+            waiters.append((path, count, arrived))
+            await arrived.wait()
         }
-        let bodies = received(at: path)
-        try #require(bodies.count >= count, "expected \(count) callbacks at \(path), got \(bodies.count)")
-        return bodies
+        return received(at: path)
+    }
+}
+
+/// A door tasks wait at until it is opened, once and for all.
+actor Gate {
+    private var isOpen = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func wait() async {
+        guard !isOpen else { return }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func open() {
+        isOpen = true
+        for continuation in waiting { continuation.resume() }
+        waiting = []
+    }
+}
+
+/// Time that moves only when the test moves it.
+final class ManualClock: Sendable {
+    private let current: Mutex<Date>
+
+    init(_ start: Date = Date(timeIntervalSince1970: 1_795_000_000)) {
+        current = Mutex(start)
+    }
+
+    var now: @Sendable () -> Date {
+        { self.current.withLock { $0 } }
+    }
+
+    func advance(by duration: Duration) {
+        current.withLock { $0 = $0.addingTimeInterval(TimeInterval(duration.components.seconds)) }
     }
 }

@@ -8,16 +8,19 @@ import Server
 
 /// The service and the Daraja simulator, each on a loopback port, talking real HTTP both ways:
 /// the service calls the simulator, the simulator posts its callbacks to the service.
+///
+/// The test owns time: M-Pesa finishes a push only when the test releases it, and the
+/// services' clock moves only when the test advances it.
 public struct PaymentHarness: Sendable {
     public let http: HTTPClient
     public let world: World
     public let simulator: DarajaSimulator
+    public let clock: TestClock
 
     public var services: Services { world.services }
 
     public static func run(
-        settings: [String: String] = [:], callbackDelay: Duration = .milliseconds(50),
-        _ body: @escaping @Sendable (PaymentHarness) async throws -> Void
+        settings: [String: String] = [:], _ body: @escaping @Sendable (PaymentHarness) async throws -> Void
     ) async throws {
         var quiet = Logger(label: "daraja-simulator")
         quiet.logLevel = .error
@@ -25,14 +28,16 @@ public struct PaymentHarness: Sendable {
         let simulator = DarajaSimulator(
             configuration: SimulatorConfiguration(
                 consumerKey: development.consumerKey, consumerSecret: development.consumerSecret,
-                passkeysByShortcode: [development.shortcode: development.passkey], callbackDelay: callbackDelay),
+                passkeysByShortcode: [development.shortcode: development.passkey], callbackTiming: .whenReleased),
             logger: quiet)
+        let clock = TestClock()
         try await simulator.buildApplication().test(.live) { simulatorClient in
             let darajaURL = "http://localhost:\(simulatorClient.port ?? 0)"
-            try await TestApp.run(settings: ["DARAJA_BASE_URL": darajaURL, "DARAJA_TIMEOUT_SECONDS": "2"].merging(settings) { $1 }) {
+            try await TestApp.run(settings: ["DARAJA_BASE_URL": darajaURL].merging(settings) { $1 }, effects: clock.effects) {
                 http, services in
                 services.callbackURL.setBase("http://localhost:\(http.port ?? 0)")
-                try await body(PaymentHarness(http: http, world: try await World.make(services), simulator: simulator))
+                let world = try await World.make(services)
+                try await body(PaymentHarness(http: http, world: world, simulator: simulator, clock: clock))
             }
         }
     }
@@ -49,19 +54,20 @@ public struct PaymentHarness: Sendable {
             token: try await world.token(world.customer))
     }
 
-    /// The payment once it left `pending` (callbacks come after about 50 ms), or as it is after `seconds`.
-    public func settled(_ paymentID: String, within seconds: Double = 5) async throws -> JSON {
-        let token = try await world.token(world.customer)
-        let deadline = Date().addingTimeInterval(seconds)
-        while true {
-            let payment = try await http.send(.get, "/api/v1/payments/\(paymentID)", token: token).json
-            if payment["status"].string != "pending" || Date() > deadline { return payment }
-            try await Task.sleep(for: .milliseconds(25))
-        }
+    /// M-Pesa finishes the push: from now on the STK query knows its outcome, and its callbacks
+    /// (up to `deliveries` of them) have been answered by the service when this returns.
+    @discardableResult
+    public func release(_ push: Reply, deliveries: Int = .max) async -> [SimulatorState.DeliveredCallback] {
+        await simulator.release(checkoutRequestID: push.json["checkout_request_id"].string ?? "", deliveries: deliveries)
+    }
+
+    /// The payment `push` created, as the service has it now.
+    public func payment(_ push: Reply) async throws -> JSON {
+        let id = push.json["payment_id"].string ?? ""
+        return try await http.send(.get, "/api/v1/payments/\(id)", token: try await world.token(world.customer)).json
     }
 
     public func order(_ order: Order) async throws -> JSON {
         try await http.send(.get, "/api/v1/orders/\(order.id)", token: try await world.token(world.customer)).json
     }
 }
-
