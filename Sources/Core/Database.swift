@@ -138,6 +138,8 @@ public struct Database: Sendable {
             try await connection.exec("BEGIN", logger: logger)
             do {
                 let result = try await body(connection)
+                // Cancelled meanwhile (the service is stopping): nothing is committed half-known.
+                try Task.checkCancellation()
                 try await connection.exec("COMMIT", logger: logger)
                 return result
             } catch {

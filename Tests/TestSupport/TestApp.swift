@@ -25,14 +25,17 @@ public enum TestApp {
     }
 
     public static func run(
-        settings: [String: String] = [:], effects: Effects = .live,
+        settings: [String: String] = [:], effects: Effects = .live, logger: Logger? = nil,
         _ body: @escaping @Sendable (HTTPClient, Services) async throws -> Void
     ) async throws {
         try await TestDatabase.with { database, url in
             let services = await Services(
                 config: try config(databaseURL: url, settings: settings), database: database, effects: effects)
-            var logger = Logger(label: "hubroute-test")
-            logger.logLevel = .warning
+            let logger = logger ?? {
+                var quiet = Logger(label: "hubroute-test")
+                quiet.logLevel = .warning
+                return quiet
+            }()
             let app = try HubRouteApplication.build(services: services, logger: logger)
             try await app.test(.live) { client in
                 try await body(HTTPClient(client: client), services)
@@ -182,5 +185,8 @@ public enum JSON: Sendable, Equatable, Decodable, ExpressibleByDictionaryLiteral
     public var bool: Bool? { if case .bool(let value) = self { value } else { nil } }
     public var array: [JSON] { if case .array(let value) = self { value } else { [] } }
     public var keys: Set<String> { if case .object(let value) = self { Set(value.keys) } else { [] } }
+    public var objectEntries: [(key: String, value: JSON)] {
+        if case .object(let value) = self { value.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } } else { [] }
+    }
     public var isNull: Bool { self == .null }
 }

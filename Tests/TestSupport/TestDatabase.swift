@@ -36,12 +36,22 @@ public enum TestDatabase {
     }
 
     static func makeDatabase(url: String, connections: Int = 6) throws -> Database {
-        let configuration = try Database.configuration(url: url, maximumConnections: connections, statementTimeout: .seconds(20))
-        return Database(configuration: configuration, logger: logger, timeout: .seconds(20))
+        try makeDatabase(url: url, connections: connections, statementTimeout: .seconds(20), timeout: .seconds(20))
+    }
+
+    /// A pool on a test's database with the limits the test chooses; the caller runs it.
+    public static func makeDatabase(url: String, connections: Int, statementTimeout: Duration, timeout: Duration) throws -> Database {
+        let configuration = try Database.configuration(url: url, maximumConnections: connections, statementTimeout: statementTimeout)
+        return Database(configuration: configuration, logger: logger, timeout: timeout)
+    }
+
+    /// The name of a test database from its URL.
+    public static func name(of url: String) -> String {
+        String(URLComponents(string: url)?.path.dropFirst() ?? "")
     }
 
     /// Runs one statement on the server's maintenance database.
-    static func admin(_ sql: String) async throws {
+    public static func admin(_ sql: String) async throws {
         let database = try makeDatabase(url: serverURL, connections: 1)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await database.run() }
