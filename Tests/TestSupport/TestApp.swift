@@ -25,11 +25,11 @@ public enum TestApp {
     }
 
     public static func run(
-        settings: [String: String] = [:],
+        settings: [String: String] = [:], effects: Effects = .live,
         _ body: @escaping @Sendable (HTTPClient, Services) async throws -> Void
     ) async throws {
         try await TestDatabase.with { database, url in
-            let services = await Services(config: try config(databaseURL: url, settings: settings), database: database)
+            let services = await Services(config: try config(databaseURL: url, settings: settings), database: database, effects: effects)
             var logger = Logger(label: "hubroute-test")
             logger.logLevel = .warning
             let app = try HubRouteApplication.build(services: services, logger: logger)
