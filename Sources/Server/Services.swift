@@ -22,6 +22,7 @@ public struct Services: Sendable {
     public let merchantApplications: MerchantApplications
     public let places: Places
     public let products: Products
+    public let categories: Categories
     public let carts: Carts
     public let addresses: Addresses
     public let orders: Orders
@@ -50,6 +51,7 @@ public struct Services: Sendable {
             database: database, effects: effects, defaultCommissionBps: config.defaultCommissionBps)
         self.places = Places(database: database, effects: effects)
         self.products = Products(database: database, effects: effects)
+        self.categories = Categories(database: database, effects: effects)
         self.carts = Carts(database: database, effects: effects)
         self.addresses = Addresses(database: database, effects: effects)
         self.orders = Orders(database: database, effects: effects, config: config, refunds: AutomaticRefunds())
