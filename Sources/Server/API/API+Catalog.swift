@@ -65,7 +65,7 @@ extension API {
     }
 
     /// The merchant of the caller, who must be a merchant whose merchant record is active.
-    private func callingMerchant() async throws -> UUID {
+    func callingMerchant() async throws -> UUID {
         guard let merchantID = try await principal(.merchant).merchantID else {
             throw Problem.forbidden("Your merchant account is not active.")
         }
