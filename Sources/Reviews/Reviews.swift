@@ -7,10 +7,10 @@ import PostgresNIO
 
 /// Reviews of delivered order items, merchants' replies and admins' moderation (SPEC section 7).
 ///
-/// The product's `rating_count` and `rating_total` move in the statement or transaction that
-/// changes a review, always by an increment applied to the row's current values, so concurrent
-/// reviews, edits and hides all count exactly once: a review row changes under its own row lock
-/// (edits and hides of one review take turns) and the product row under its own.
+/// The product's `rating_count` and `rating_total` move in the transaction that changes a
+/// review, always by an increment applied to the row's current values, so concurrent reviews,
+/// edits and hides all count exactly once: a review row changes under its own row lock (edits
+/// and hides of one review take turns) and the product row under its own.
 public struct Reviews: Sendable {
     /// How long after writing it the author may edit a review.
     public static let editWindow: TimeInterval = 30 * 24 * 60 * 60
@@ -74,7 +74,8 @@ public struct Reviews: Sendable {
         let id = UUID()
         let now = effects.now()
         // One statement: the item is checked, the review inserted (the unique index on the item
-        // refuses a second one, also a concurrent one) and the product counts it.
+        // refuses a second one, also a concurrent one) and the product counts it. Unlike `hide`,
+        // nothing in it waits for a changed row to be re-read, so the product's update is current.
         let counted = try await database.query(
             """
             WITH item AS (
@@ -120,7 +121,8 @@ public struct Reviews: Sendable {
                 problem.extensions["editable_until"] = .string(editableUntil.formatted(.iso8601))
                 throw problem
             }
-            // The row is locked, so the rating read above is the one this edit replaces.
+            // The row is locked, so the rating read above is the one this edit replaces and the
+            // statement below never waits for another change of it.
             let delta = (change.rating ?? rating) - rating
             try await connection.exec(
                 """
@@ -198,34 +200,43 @@ public struct Reviews: Sendable {
     // MARK: Admins
 
     /// Hides a review with the admin's note: it leaves the public listing and the product's
-    /// rating, and the author is told why, all in one statement. Hiding twice is 409 `already_hidden`.
+    /// rating, and the author is told why, in one transaction. Hiding twice is 409 `already_hidden`.
     public func hide(_ id: UUID, note rawNote: String, adminID: UUID) async throws -> Review {
         var validator = Validator()
         let note = validator.text(rawNote, "note", max: Self.maximumNoteLength)
         try validator.validate()
         let now = effects.now()
-        // The conditional UPDATE waits for an edit in flight and then hides the edited rating.
-        let hidden = try await database.query(
-            """
-            WITH hidden AS (
+        try await database.transaction { connection in
+            let logger = database.logger
+            // The conditional UPDATE waits for an edit in flight and then hides the edited rating.
+            let hidden = try await connection.exec(
+                """
                 UPDATE reviews SET hidden_at = \(now), hidden_by = \(adminID), hidden_note = \(note)
                 WHERE id = \(id) AND hidden_at IS NULL
-                RETURNING id, product_id, rating, author_id, order_item_id
-            ), uncounted AS (
-                UPDATE products p SET rating_count = p.rating_count - 1, rating_total = p.rating_total - h.rating
-                FROM hidden h WHERE p.id = h.product_id
-            ), told AS (
+                RETURNING product_id, rating, author_id, order_item_id
+                """, logger: logger)
+            guard let row = hidden.first else {
+                let existing = try await connection.exec("SELECT 1 FROM reviews WHERE id = \(id)", logger: logger)
+                guard !existing.isEmpty else { throw Problem.notFound("Review") }
+                throw Problem.conflict("This review is hidden already.", code: "already_hidden")
+            }
+            let (productID, rating, authorID, orderItemID) = try row.decode((UUID, Int, UUID, UUID).self)
+            // A statement of its own: combined with the review's UPDATE in one statement that had
+            // waited for an edit, PostgreSQL 15 was seen updating the product row as it was when
+            // the statement began, losing the edit's change of the total.
+            try await connection.exec(
+                """
+                UPDATE products SET rating_count = rating_count - 1, rating_total = rating_total - \(rating)
+                WHERE id = \(productID)
+                """, logger: logger)
+            try await connection.exec(
+                """
                 INSERT INTO notifications (user_id, kind, title, body, order_id, sub_order_id, created_at)
-                SELECT h.author_id, 'review_hidden', 'Your review was hidden',
+                SELECT \(authorID), 'review_hidden', 'Your review was hidden',
                        'A moderator hid your review of ' || oi.name || ': ' || \(note), s.order_id, s.id, \(now)
-                FROM hidden h JOIN order_items oi ON oi.id = h.order_item_id JOIN sub_orders s ON s.id = oi.sub_order_id
-            )
-            SELECT id FROM hidden
-            """)
-        if hidden.isEmpty {
-            let existing = try await database.query("SELECT 1 FROM reviews WHERE id = \(id)")
-            guard !existing.isEmpty else { throw Problem.notFound("Review") }
-            throw Problem.conflict("This review is hidden already.", code: "already_hidden")
+                FROM order_items oi JOIN sub_orders s ON s.id = oi.sub_order_id
+                WHERE oi.id = \(orderItemID)
+                """, logger: logger)
         }
         return try await review(id)
     }
