@@ -162,26 +162,20 @@ public struct Reviews: Sendable {
             let logger = database.logger
             let rows = try await connection.exec(
                 """
-                SELECT replied_at IS NULL AS first FROM reviews
-                WHERE id = \(id) AND merchant_id = \(merchantID) AND hidden_at IS NULL FOR UPDATE
+                SELECT r.replied_at IS NULL AS first, m.business_name FROM reviews r JOIN merchants m ON m.id = r.merchant_id
+                WHERE r.id = \(id) AND r.merchant_id = \(merchantID) AND r.hidden_at IS NULL FOR UPDATE OF r
                 """, logger: logger)
             guard let row = rows.first else { throw Problem.notFound("Review") }
-            let isFirst = try row.decode(Bool.self)
+            let (isFirst, businessName) = try row.decode((Bool, String).self)
             try await connection.exec(
                 """
                 UPDATE reviews SET reply_body = \(body), replied_at = coalesce(replied_at, \(now)), reply_updated_at = \(now)
                 WHERE id = \(id)
                 """, logger: logger)
             if isFirst {
-                try await connection.exec(
-                    """
-                    INSERT INTO notifications (user_id, kind, title, body, order_id, sub_order_id, created_at)
-                    SELECT r.author_id, 'review_replied', 'The seller replied to your review',
-                           m.business_name || ' replied to your review of ' || oi.name || '.', s.order_id, s.id, \(now)
-                    FROM reviews r JOIN order_items oi ON oi.id = r.order_item_id JOIN sub_orders s ON s.id = oi.sub_order_id
-                    JOIN merchants m ON m.id = r.merchant_id
-                    WHERE r.id = \(id)
-                    """, logger: logger)
+                try await Self.tellAuthor(
+                    of: id, kind: "review_replied", title: "The seller replied to your review",
+                    body: ("\(businessName) replied to your review of ", "."), now: now, on: connection, logger: logger)
             }
         }
         return try await review(id)
@@ -213,14 +207,14 @@ public struct Reviews: Sendable {
                 """
                 UPDATE reviews SET hidden_at = \(now), hidden_by = \(adminID), hidden_note = \(note)
                 WHERE id = \(id) AND hidden_at IS NULL
-                RETURNING product_id, rating, author_id, order_item_id
+                RETURNING product_id, rating
                 """, logger: logger)
             guard let row = hidden.first else {
                 let existing = try await connection.exec("SELECT 1 FROM reviews WHERE id = \(id)", logger: logger)
                 guard !existing.isEmpty else { throw Problem.notFound("Review") }
                 throw Problem.conflict("This review is hidden already.", code: "already_hidden")
             }
-            let (productID, rating, authorID, orderItemID) = try row.decode((UUID, Int, UUID, UUID).self)
+            let (productID, rating) = try row.decode((UUID, Int).self)
             // A statement of its own: combined with the review's UPDATE in one statement that had
             // waited for an edit, PostgreSQL 15 was seen updating the product row as it was when
             // the statement began, losing the edit's change of the total.
@@ -229,14 +223,9 @@ public struct Reviews: Sendable {
                 UPDATE products SET rating_count = rating_count - 1, rating_total = rating_total - \(rating)
                 WHERE id = \(productID)
                 """, logger: logger)
-            try await connection.exec(
-                """
-                INSERT INTO notifications (user_id, kind, title, body, order_id, sub_order_id, created_at)
-                SELECT \(authorID), 'review_hidden', 'Your review was hidden',
-                       'A moderator hid your review of ' || oi.name || ': ' || \(note), s.order_id, s.id, \(now)
-                FROM order_items oi JOIN sub_orders s ON s.id = oi.sub_order_id
-                WHERE oi.id = \(orderItemID)
-                """, logger: logger)
+            try await Self.tellAuthor(
+                of: id, kind: "review_hidden", title: "Your review was hidden", body: ("A moderator hid your review of ", ": \(note)"),
+                now: now, on: connection, logger: logger)
         }
         return try await review(id)
     }
@@ -294,6 +283,21 @@ public struct Reviews: Sendable {
                 extensions: ["current_status": .string(status)])
         }
         throw Problem.internalError  // a delivered, unreviewed item of the author's is always written
+    }
+
+    /// A notification to the review's author, whose body names the reviewed item between
+    /// `body.before` and `body.after`, linked to the item's parcel.
+    private static func tellAuthor(
+        of reviewID: UUID, kind: String, title: String, body: (before: String, after: String), now: Date,
+        on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        try await connection.exec(
+            """
+            INSERT INTO notifications (user_id, kind, title, body, order_id, sub_order_id, created_at)
+            SELECT r.author_id, \(kind), \(title), \(body.before) || oi.name || \(body.after), s.order_id, s.id, \(now)
+            FROM reviews r JOIN order_items oi ON oi.id = r.order_item_id JOIN sub_orders s ON s.id = oi.sub_order_id
+            WHERE r.id = \(reviewID)
+            """, logger: logger)
     }
 
     // MARK: Rules
