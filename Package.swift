@@ -58,6 +58,8 @@ let package = Package(
         .target(name: "Orders", dependencies: ["Core", "Identity", "Catalog"], swiftSettings: swiftSettings),
         .target(name: "Hubs", dependencies: ["Core", "Identity", "Orders"], swiftSettings: swiftSettings),
         .target(name: "Refunds", dependencies: ["Core", "Orders"], swiftSettings: swiftSettings),
+        // Verified-purchase reviews, merchants' replies, moderation and the products' ratings.
+        .target(name: "Reviews", dependencies: ["Core", "Catalog", "Orders"], swiftSettings: swiftSettings),
         // M-Pesa payments: STK push, callbacks, reconciliation, flagged payments.
         .target(name: "Payments", dependencies: ["Core", "Identity", "Orders", "Daraja"], swiftSettings: swiftSettings),
         .target(name: "Analytics", dependencies: ["Core"], swiftSettings: swiftSettings),
@@ -95,7 +97,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Core", "Identity", "Catalog", "Hubs", "Orders", "Refunds", "Analytics", "Payments", "Daraja",
+                "Core", "Identity", "Catalog", "Hubs", "Orders", "Refunds", "Reviews", "Analytics", "Payments", "Daraja",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
@@ -144,6 +146,7 @@ let package = Package(
         ),
         .testTarget(name: "PaymentsTests", dependencies: ["Payments", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "RefundsTests", dependencies: ["Refunds", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ReviewsTests", dependencies: ["Reviews", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "AnalyticsTests", dependencies: ["Analytics", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AppTests",

@@ -56,8 +56,9 @@ public struct Carts: Sendable {
             let logger = database.logger
             let products = try await connection.exec(
                 """
-                SELECT p.merchant_id, p.stock FROM products p JOIN merchants m ON m.id = p.merchant_id
-                WHERE p.id = \(productID) AND p.is_active AND m.is_active
+                SELECT p.merchant_id, p.stock
+                FROM products p JOIN merchants m ON m.id = p.merchant_id JOIN categories cat ON cat.id = p.category_id
+                WHERE p.id = \(productID) AND \(unescaped: Products.onSale)
                 """, logger: logger)
             guard let product = products.first else {
                 throw Problem.validation(field: "product_id", "no such product on sale")
@@ -101,8 +102,9 @@ public struct Carts: Sendable {
             let logger = database.logger
             let lines = try await connection.exec(
                 """
-                SELECT p.stock, p.is_active AND m.is_active AS on_sale
+                SELECT p.stock, \(unescaped: Products.onSale) AS on_sale
                 FROM cart_items ci JOIN products p ON p.id = ci.product_id JOIN merchants m ON m.id = p.merchant_id
+                JOIN categories cat ON cat.id = p.category_id
                 WHERE ci.user_id = \(principal.userID) AND ci.product_id = \(productID)
                 FOR UPDATE OF ci
                 """, logger: logger)
@@ -144,8 +146,9 @@ public struct Carts: Sendable {
             """
             SELECT m.id AS merchant_id, m.business_name, ci.product_id, p.name, p.price_cents, ci.quantity,
                    p.price_cents * ci.quantity AS line_total_cents, p.stock,
-                   p.is_active AND m.is_active AND p.stock >= ci.quantity AS is_available
+                   \(unescaped: Products.onSale) AND p.stock >= ci.quantity AS is_available
             FROM cart_items ci JOIN products p ON p.id = ci.product_id JOIN merchants m ON m.id = p.merchant_id
+            JOIN categories cat ON cat.id = p.category_id
             WHERE ci.user_id = \(userID)
             ORDER BY m.id, ci.added_at, ci.product_id
             """, logger: logger)

@@ -121,7 +121,8 @@ public struct Products: Sendable {
 
     // MARK: Public catalog
 
-    /// Active products of active merchants, filtered and sorted, in at most two statements.
+    /// Products on sale (active, of an active merchant, in a listed category), filtered and
+    /// sorted, in at most two statements.
     ///
     /// Every sort has an index in its own order (newest, price, rating; and per category), and
     /// pages by keyset, so a page costs the same however deep it is. A category filter first
@@ -145,12 +146,13 @@ public struct Products: Sendable {
             let logger = database.logger
             var subtreeIDs: [UUID]?
             if let categoryID = filter.categoryID {
-                // UNION (not UNION ALL) ends even on a malformed cycle in the tree.
+                // UNION (not UNION ALL) ends even on a malformed cycle in the tree. Below an
+                // unlisted category nothing is listed, so the walk stops there.
                 let subtreeRows = try await connection.exec(
                     """
                     WITH RECURSIVE subtree AS (
-                        SELECT id FROM categories WHERE id = \(categoryID)
-                        UNION SELECT c.id FROM categories c JOIN subtree s ON c.parent_id = s.id
+                        SELECT id FROM categories WHERE id = \(categoryID) AND is_listed
+                        UNION SELECT c.id FROM categories c JOIN subtree s ON c.parent_id = s.id WHERE c.is_listed
                     )
                     SELECT id FROM subtree
                     """, logger: logger)
@@ -166,7 +168,7 @@ public struct Products: Sendable {
             if let subtree {
                 query.filter(readsEachCategory ? "p.category_id = category.id" : "p.category_id = ANY(\(subtree))")
             }
-            query.filter("p.is_active AND m.is_active")
+            query.filter(Self.onSale)
             if !text.isEmpty {
                 query.filter("p.search @@ websearch_to_tsquery('simple', \(try query.bind(text)))")
             }
@@ -182,7 +184,7 @@ public struct Products: Sendable {
                     """
                     SELECT listed.* FROM unnest(\(subtree)::uuid[]) AS category (id) CROSS JOIN LATERAL (
                         SELECT \(Self.productColumns), \(sort.keyExpression) AS sort_key
-                        FROM products p JOIN merchants m ON m.id = p.merchant_id
+                        FROM \(Self.productTables)
                     """,
                     """
                         ORDER BY \(sort.orderBy(key: sort.keyExpression, id: "p.id")) LIMIT \(limit)
@@ -198,17 +200,18 @@ public struct Products: Sendable {
         }
     }
 
-    /// An active product of an active merchant.
+    /// A product on sale.
     public func product(_ id: UUID) async throws -> Product {
         let rows = try await database.query(
-            "\(unescaped: Self.selectProducts) WHERE p.id = \(id) AND p.is_active AND m.is_active")
+            "\(unescaped: Self.selectProducts) WHERE p.id = \(id) AND \(unescaped: Self.onSale)")
         guard let row = rows.first else { throw Problem.notFound("Product") }
         return try Self.decode(row)
     }
 
-    /// The whole category tree, each level sorted by name.
+    /// The tree of listed categories (an inactive one hides its whole subtree), each level
+    /// sorted by name.
     public func categories() async throws -> [Category] {
-        let rows = try await database.query("SELECT id, parent_id, name, slug FROM categories ORDER BY name, id")
+        let rows = try await database.query("SELECT id, parent_id, name, slug FROM categories WHERE is_listed ORDER BY name, id")
         var childrenByParent: [UUID?: [(id: UUID, name: String, slug: String)]] = [:]
         for row in rows {
             let (id, parentID, name, slug) = try row.decode((UUID, UUID?, String, String).self)
@@ -251,13 +254,13 @@ public struct Products: Sendable {
                 WITH created AS (
                     INSERT INTO products (merchant_id, category_id, name, description, price_cents, stock, image_urls, created_at, updated_at)
                     SELECT \(merchantID), c.id, \(name), \(description), \(draft.priceCents), \(draft.stock), \(imageURLs), \(now), \(now)
-                    FROM categories c WHERE c.id = \(draft.categoryID)
+                    FROM categories c WHERE c.id = \(draft.categoryID) AND c.is_listed
                     RETURNING *
                 )
                 SELECT \(unescaped: Self.productColumns) FROM created p JOIN merchants m ON m.id = p.merchant_id
                 """)
         }
-        guard let row = rows.first else { throw Problem.validation(field: "category_id", "no such category") }
+        guard let row = rows.first else { throw Problem.validation(field: "category_id", "no such active category") }
         return try Self.decode(row)
     }
 
@@ -282,8 +285,9 @@ public struct Products: Sendable {
         return try await database.transaction { connection in
             let logger = database.logger
             if let categoryID = change.categoryID {
-                let categories = try await connection.exec("SELECT 1 FROM categories WHERE id = \(categoryID)", logger: logger)
-                guard !categories.isEmpty else { throw Problem.validation(field: "category_id", "no such category") }
+                let categories = try await connection.exec(
+                    "SELECT 1 FROM categories WHERE id = \(categoryID) AND is_listed", logger: logger)
+                guard !categories.isEmpty else { throw Problem.validation(field: "category_id", "no such active category") }
             }
             let rows = try await uniqueName {
                 try await connection.exec(
@@ -379,7 +383,15 @@ public struct Products: Sendable {
         p.stock, p.image_urls, p.is_active, p.rating_count, p.rating_total, p.created_at, p.updated_at
         """
 
-    private static let selectProducts = "SELECT \(productColumns) FROM products p JOIN merchants m ON m.id = p.merchant_id"
+    private static let productTables =
+        "products p JOIN merchants m ON m.id = p.merchant_id JOIN categories cat ON cat.id = p.category_id"
+
+    private static let selectProducts = "SELECT \(productColumns) FROM \(productTables)"
+
+    /// On sale: the product, its merchant and its category (with every ancestor) are active. A
+    /// condition over the aliases `p` (products), `m` (merchants) and `cat` (categories), shared
+    /// by the catalog, carts and checkout.
+    public static let onSale = "p.is_active AND m.is_active AND cat.is_listed"
 
     private static func decode(_ row: PostgresRow) throws -> Product {
         let r = row.makeRandomAccess()

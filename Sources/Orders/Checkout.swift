@@ -178,11 +178,12 @@ public struct Checkout: Sendable {
     private func lockCart(_ customerID: UUID, on connection: PostgresConnection) async throws -> [Line] {
         let rows = try await connection.exec(
             """
-            SELECT c.product_id, c.quantity, p.name, p.price_cents, p.stock, p.is_active AND m.is_active AS available,
+            SELECT c.product_id, c.quantity, p.name, p.price_cents, p.stock, \(unescaped: Products.onSale) AS available,
                    m.id AS merchant_id, m.business_name, m.commission_bps, h.id AS hub_id, h.code AS hub_code, h.name AS hub_name
             FROM cart_items c
             JOIN products p ON p.id = c.product_id
             JOIN merchants m ON m.id = p.merchant_id
+            JOIN categories cat ON cat.id = p.category_id
             JOIN hubs h ON h.id = m.home_hub_id
             WHERE c.user_id = \(customerID)
             ORDER BY p.id

@@ -8,6 +8,7 @@ import Daraja
 import Orders
 import Payments
 import Refunds
+import Reviews
 import PostgresNIO
 
 /// The domain services of one running service, built once from configuration.
@@ -22,6 +23,8 @@ public struct Services: Sendable {
     public let merchantApplications: MerchantApplications
     public let places: Places
     public let products: Products
+    public let categories: Categories
+    public let reviews: Reviews
     public let carts: Carts
     public let addresses: Addresses
     public let orders: Orders
@@ -50,6 +53,8 @@ public struct Services: Sendable {
             database: database, effects: effects, defaultCommissionBps: config.defaultCommissionBps)
         self.places = Places(database: database, effects: effects)
         self.products = Products(database: database, effects: effects)
+        self.categories = Categories(database: database, effects: effects)
+        self.reviews = Reviews(database: database, effects: effects, products: products)
         self.carts = Carts(database: database, effects: effects)
         self.addresses = Addresses(database: database, effects: effects)
         self.orders = Orders(database: database, effects: effects, config: config, refunds: AutomaticRefunds())

@@ -129,15 +129,3 @@ import Testing
     }
 }
 
-/// A clock tests move by hand.
-final class ManualClock: Sendable {
-    private let state: Mutex<Date>
-
-    init(start: Date) { state = Mutex(start) }
-
-    var now: Date { state.withLock { $0 } }
-
-    func advance(by seconds: TimeInterval) { state.withLock { $0 += seconds } }
-}
-
-import Synchronization

@@ -65,7 +65,7 @@ extension API {
     }
 
     /// The merchant of the caller, who must be a merchant whose merchant record is active.
-    private func callingMerchant() throws -> UUID {
+    func callingMerchant() throws -> UUID {
         guard let merchantID = try principal().merchantID else {
             throw Problem.forbidden("Your merchant account is not active.")
         }
