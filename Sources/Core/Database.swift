@@ -202,18 +202,19 @@ final class PoolSupervisor: Sendable {
     var isAvailable: Bool { availability.load(ordering: .relaxed) }
 
     /// The last direct check, shared by every caller that asks while it runs or shortly after.
-    private let lastCheck = Mutex<(answer: Task<Bool, Never>, at: ContinuousClock.Instant)?>(nil)
+    private let lastCheck = Mutex<(answer: Task<Probe, Never>, at: ContinuousClock.Instant)?>(nil)
 
-    /// Whether the database accepts a direct connection now.
+    /// Whether the database is known to refuse connections now. A check that takes too long
+    /// proves nothing (a loaded machine is slow, not down), so only a refusal says no.
     func confirmReachable() async -> Bool {
         let now = ContinuousClock.now
         let check = lastCheck.withLock { last in
             if let last, now - last.at < probeInterval { return last.answer }
-            let answer = Task { await self.databaseAnswers() }
+            let answer = Task { await self.probe() }
             last = (answer, now)
             return answer
         }
-        return await check.value
+        return await check.value != .refused
     }
 
     func reportUnreachable() {
@@ -241,7 +242,7 @@ final class PoolSupervisor: Sendable {
     private func probeWhileUnavailable() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: probeInterval)
-            guard !isAvailable, await databaseAnswers() else { continue }
+            guard !isAvailable, await probe() == .answered else { continue }
             let client = current
             let logger = self.logger
             let poolRecovered = await Self.succeeds(within: probeInterval) {
@@ -258,31 +259,61 @@ final class PoolSupervisor: Sendable {
         }
     }
 
-    /// Whether a new connection, outside the pool, can run a statement.
-    private func databaseAnswers() async -> Bool {
-        guard let host = self.configuration.host else { return false }
+    enum Probe: Sendable, Equatable {
+        case answered
+        /// The connection was refused or closed by the server: the database is not there.
+        case refused
+        /// No answer in time: proves nothing either way.
+        case slow
+    }
+
+    /// Tries a new connection, outside the pool, and a statement on it.
+    private func probe() async -> Probe {
+        guard let host = self.configuration.host else { return .refused }
         var configuration = PostgresConnection.Configuration(
             host: host, port: self.configuration.port ?? 5432, username: self.configuration.username,
             password: self.configuration.password, database: self.configuration.database, tls: .disable)
-        configuration.options.connectTimeout = .seconds(1)
-        configuration.options.additionalStartupParameters = [("statement_timeout", "1000")]
+        configuration.options.connectTimeout = .seconds(3)
+        configuration.options.additionalStartupParameters = [("statement_timeout", "3000")]
         let direct = configuration
         let logger = self.logger
-        return await Self.succeeds(within: .seconds(2)) {
-            let connection = try await PostgresConnection.connect(configuration: direct, id: 0, logger: logger)
-            let answered: Bool
-            do {
-                try await connection.exec("SELECT 1", logger: logger)
-                answered = true
-            } catch {
-                answered = false
+        return await withTaskGroup(of: Probe.self) { group in
+            group.addTask {
+                do {
+                    let connection = try await PostgresConnection.connect(configuration: direct, id: 0, logger: logger)
+                    let outcome: Probe
+                    do {
+                        try await connection.exec("SELECT 1", logger: logger)
+                        outcome = .answered
+                    } catch {
+                        outcome = Self.judge(error)
+                    }
+                    try? await connection.close()
+                    return outcome
+                } catch {
+                    return Self.judge(error)
+                }
             }
-            try? await connection.close()
-            guard answered else { throw NoAnswer() }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(4))
+                return .slow
+            }
+            defer { group.cancelAll() }
+            return await group.next() ?? .slow
         }
     }
 
-    private struct NoAnswer: Error {}
+    private static func judge(_ error: any Error) -> Probe {
+        guard let psql = error as? PSQLError else { return .slow }
+        switch psql.code {
+        case .connectionError, .serverClosedConnection, .uncleanShutdown: return .refused
+        case .server:
+            // FATAL at connection time: shutting down, starting up, not accepting connections.
+            let state = psql.serverInfo?[.sqlState] ?? ""
+            return state.hasPrefix("57") || state == "55000" || state == "53300" ? .refused : .slow
+        default: return .slow
+        }
+    }
 
     private static func succeeds(within limit: Duration, _ attempt: @escaping @Sendable () async throws -> Void) async -> Bool {
         await withTaskGroup(of: Bool.self) { group in

@@ -132,9 +132,9 @@ import Testing
             let forged = try await http.send(.get, "/api/v1/products?cursor=forged")
 
             // Check
-            expectProblem(crossed, 422, "validation_failed")
+            expectProblem(crossed, 422, "invalid_cursor")
             #expect(crossed.json["errors"][0]["field"] == "cursor")
-            expectProblem(forged, 422, "validation_failed")
+            expectProblem(forged, 422, "invalid_cursor")
         }
     }
 

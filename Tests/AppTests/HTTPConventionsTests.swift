@@ -47,7 +47,7 @@ import Testing
             #expect((400..<500).contains(badEnum.status))
             #expect(badEnum.contentType == "application/problem+json")
             let badCursor = try await http.send(.get, "/api/v1/admin/users?cursor=zzz", token: cast.admin)
-            expectProblem(badCursor, 422, "validation_failed")
+            expectProblem(badCursor, 422, "invalid_cursor")
             let noBody = try await http.send(.post, "/api/v1/auth/login")
             #expect((400..<500).contains(noBody.status))
             #expect(noBody.contentType == "application/problem+json")

@@ -289,7 +289,7 @@ let reviewPublicKeys: Set<String> = [
             #expect(highest.items.compactMap { $0["id"].string } == byHighest.map(\.id))
             #expect(lowest.items.compactMap { $0["id"].string } == byLowest.map(\.id))
             #expect(highest.items.compactMap { $0["rating"].int } == [5, 5, 5, 4, 3, 3, 1])
-            expectProblem(crossed, 422, "validation_failed")
+            expectProblem(crossed, 422, "invalid_cursor")
             #expect(crossed.json["errors"][0]["field"] == "cursor")
             expectProblem(unknownSort, 400, "malformed_request")
             expectProblem(unknownProduct, 404, "not_found")
