@@ -23,10 +23,15 @@ swift build --build-tests
 log "running the tests"
 swift test --skip-build
 
+BIN=$(swift build --show-bin-path)/hubroute
+log "the service process: staying up, refusing bad settings, keeping secrets out of its output"
+create_database "$PG_PORT" lifecycle
+DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/lifecycle" APP_ENV=test "$BIN" migrate >/dev/null
+HUBROUTE_BIN="$BIN" DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/lifecycle" scripts/tests/service_lifecycle_test.sh
+
 if [ -x scripts/tests/backup_restore_test.sh ]; then
     log "backup and restore, end to end"
     create_database "$PG_PORT" backup_source
-    BIN=$(swift build --show-bin-path)/hubroute
     DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/backup_source" APP_ENV=test "$BIN" migrate >/dev/null
     DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/backup_source" APP_ENV=test BCRYPT_COST=4 "$BIN" seed-demo >/dev/null
     DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/backup_source" scripts/tests/backup_restore_test.sh

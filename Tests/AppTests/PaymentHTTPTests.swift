@@ -270,3 +270,34 @@ import Testing
         }
     }
 }
+
+@Suite struct PushLimitTests {
+    @Test func pushesAreLimitedPerOrderSoNoPhoneRingsOnAndOn() async throws {
+        try await PaymentHarness.run(settings: ["STK_PUSH_LIMIT_PER_ORDER": "3", "STK_PUSH_LIMIT_PER_PHONE": "4"]) { harness in
+            // Setup
+            let order = try await harness.mpesaOrder()
+            let other = try await harness.mpesaOrder()
+
+            // Act: the customer cancels each push on the phone and pushes again.
+            var statuses: [Int] = []
+            for _ in 0..<3 {
+                let push = try await harness.push(order, phone: "0712345601")
+                statuses.append(push.status)
+                await harness.release(push)
+            }
+            let fourth = try await harness.push(order, phone: "0712345601")
+            let otherOrder = try await harness.push(other, phone: "0712345601")
+            if otherOrder.status == 202 { await harness.release(otherOrder) }
+            let phoneSpent = try await harness.push(other, phone: "0712345601")
+
+            // Check
+            #expect(statuses == [202, 202, 202])
+            #expect(fourth.status == 429, "\(fourth.text)")
+            #expect(fourth.json["code"].string == "rate_limited")
+            #expect(fourth.headers[.retryAfter] != nil)
+            #expect(otherOrder.status == 202, "\(otherOrder.text)")
+            #expect(phoneSpent.status == 429, "the fifth push to one phone: \(phoneSpent.text)")
+            #expect(try await harness.world.count("payments") == 4)
+        }
+    }
+}

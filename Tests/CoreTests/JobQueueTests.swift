@@ -108,6 +108,31 @@ import Testing
         }
     }
 
+    @Test func aWorkerThatOverranItsLeaseCannotFinishTheJobAnotherClaimed() async throws {
+        try await TestDatabase.with { database, _ in
+            // Setup: worker A claims, overruns its lease; worker B claims the job again.
+            let clock = ManualClock(start: Date(timeIntervalSince1970: 1_800_000_000))
+            let queue = JobQueue(
+                database: database, effects: Effects(now: { clock.now }, randomBytes: Effects.live.randomBytes), lease: 60)
+            try await queue.enqueue("slow")
+            let a = try #require(try await queue.claim())
+            clock.advance(by: 61)
+            let b = try #require(try await queue.claim())
+
+            // Act
+            let aCompleted = try await queue.complete(a)
+            let aFailed = try await queue.fail(a, error: "late")
+            let stillOpen = try await database.query("SELECT finished_at IS NULL, last_error FROM jobs")[0].decode((Bool, String?).self)
+            let bCompleted = try await queue.complete(b)
+
+            // Check
+            #expect(!aCompleted && !aFailed)
+            #expect(stillOpen.0 && stillOpen.1 == nil)
+            #expect(bCompleted)
+            #expect(try await database.query("SELECT count(*) FROM jobs WHERE finished_at IS NOT NULL")[0].decode(Int.self) == 1)
+        }
+    }
+
     @Test func aPeriodicJobComesBackEachPeriod() async throws {
         try await TestDatabase.with { database, _ in
             try await database.query("CREATE TABLE job_runs (job_id uuid NOT NULL, worker text NOT NULL)")

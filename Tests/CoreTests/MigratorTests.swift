@@ -22,6 +22,24 @@ import Testing
         }
     }
 
+    @Test func aMigrationMayRunLongerThanARequestsStatementLimit() async throws {
+        try await TestDatabase.with(migrated: false) { _, url in
+            // Setup: requests may run a statement for one second; the migration takes longer.
+            let database = try TestDatabase.makeDatabase(url: url, connections: 1, statementTimeout: .seconds(1), timeout: .seconds(1))
+            let slow = Migrator.Migration(version: 1, name: "0001_slow.sql", sql: "SELECT pg_sleep(1.5);\nCREATE TABLE after_the_wait (id int);")
+
+            // Act
+            let applied = try await withThrowingTaskGroup(of: [String].self) { group in
+                group.addTask { await database.run(); return [] }
+                defer { group.cancelAll() }
+                return try await Migrator(migrations: [slow]).migrate(database)
+            }
+
+            // Check
+            #expect(applied == ["0001_slow.sql"])
+        }
+    }
+
     @Test func anEditedMigrationIsAnError() async throws {
         try await TestDatabase.with { database, _ in
             var migrations = Migrator().migrations
