@@ -57,7 +57,8 @@ let package = Package(
         .target(name: "Catalog", dependencies: ["Core", "Identity"], swiftSettings: swiftSettings),
         .target(name: "Orders", dependencies: ["Core", "Identity", "Catalog"], swiftSettings: swiftSettings),
         .target(name: "Hubs", dependencies: ["Core", "Identity", "Orders"], swiftSettings: swiftSettings),
-        .target(name: "Refunds", dependencies: ["Core", "Orders"], swiftSettings: swiftSettings),
+        // Refund requests, decisions and B2C payouts, automatic refunds, the money audit.
+        .target(name: "Refunds", dependencies: ["Core", "Identity", "Orders", "Daraja"], swiftSettings: swiftSettings),
         // Verified-purchase reviews, merchants' replies, moderation and the products' ratings.
         .target(name: "Reviews", dependencies: ["Core", "Catalog", "Orders"], swiftSettings: swiftSettings),
         // M-Pesa payments: STK push, callbacks, reconciliation, flagged payments.

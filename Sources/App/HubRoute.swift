@@ -12,7 +12,7 @@ struct HubRoute: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hubroute",
         abstract: "HubRoute: a multi-merchant marketplace whose parcels move through staffed hubs.",
-        subcommands: [Serve.self, Migrate.self, CreateAdmin.self, SeedDemo.self],
+        subcommands: [Serve.self, Migrate.self, CreateAdmin.self, SeedDemo.self, ReconcilePayments.self, AuditMoney.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -74,6 +74,35 @@ struct SeedDemo: AsyncParsableCommand {
     }
 }
 
+struct ReconcilePayments: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reconcile-payments", abstract: "Settle every pending M-Pesa payment now from Daraja's STK query.")
+
+    func run() async throws {
+        let (config, logger) = try await Runtime.load()
+        try await Runtime.withServices(config: config, logger: logger) { services in
+            let outcome = try await services.payments.reconcileAll()
+            print("Pending payments: \(outcome.pending); M-Pesa still processing: \(outcome.stillProcessing).")
+        }
+    }
+}
+
+struct AuditMoney: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit-money",
+        abstract: "Check the money ledger and stock on this database; print each discrepancy; exit 1 on any.")
+
+    func run() async throws {
+        let (config, logger) = try await Runtime.load()
+        try await Runtime.withServices(config: config, logger: logger) { services in
+            let discrepancies = try await services.audit.run()
+            for discrepancy in discrepancies { print(discrepancy) }
+            print(discrepancies.isEmpty ? "The books balance." : "\(discrepancies.count) discrepancies.")
+            if !discrepancies.isEmpty { throw ExitCode(1) }
+        }
+    }
+}
+
 /// Configuration, logging and a running connection pool for the commands.
 enum Runtime {
     /// Runs a command's work; an error that ends it is printed by its type and safe reason
@@ -83,6 +112,8 @@ enum Runtime {
             try await work()
         } catch let error as ValidationError {
             throw error
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             throw CommandFailure(reason: DatabaseError.loggable(error))
         }

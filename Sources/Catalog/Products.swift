@@ -264,8 +264,8 @@ public struct Products: Sendable {
         return try Self.decode(row)
     }
 
-    /// Changes the merchant's own product. A stock adjustment is one conditional UPDATE, so
-    /// concurrent adjustments serialise on the row and stock never leaves 0...maximum.
+    /// Changes the merchant's own product. Stock changes lock the row, so concurrent
+    /// adjustments serialise and stock never leaves 0...maximum; each is recorded as supply.
     public func update(_ id: UUID, _ change: Change, merchantID: UUID) async throws -> Product {
         var validator = Validator()
         let name = change.name.map { validator.text($0, "name", max: 200) }
@@ -280,7 +280,6 @@ public struct Products: Sendable {
         }
         let imageURLs = change.imageURLs.map { Self.checkedImageURLs($0, into: &validator) }
         try validator.validate()
-        let adjustment = change.stockAdjustment ?? 0
         let now = effects.now()
         return try await database.transaction { connection in
             let logger = database.logger
@@ -288,6 +287,19 @@ public struct Products: Sendable {
                 let categories = try await connection.exec(
                     "SELECT 1 FROM categories WHERE id = \(categoryID) AND is_listed", logger: logger)
                 guard !categories.isEmpty else { throw Problem.validation(field: "category_id", "no such active category") }
+            }
+            // The row's lock: concurrent changes take turns, so each sees the stock the last left.
+            let current = try await connection.exec(
+                "SELECT stock FROM products WHERE id = \(id) AND merchant_id = \(merchantID) FOR UPDATE", logger: logger)
+            guard let stock = try current.first?.decode(Int.self) else { throw Problem.notFound("Product") }
+            let newStock = change.stock ?? stock + (change.stockAdjustment ?? 0)
+            if newStock < 0 {
+                throw Problem(
+                    status: 409, code: "insufficient_stock", title: "Conflict",
+                    detail: "Stock is \(stock); it cannot go down by \(stock - newStock).", extensions: ["available": .int(Int64(stock))])
+            }
+            guard newStock <= CatalogLimits.maximumStock else {
+                throw Problem.validation(field: "stock_adjustment", "would take stock above \(CatalogLimits.maximumStock) (it is \(stock))")
             }
             let rows = try await uniqueName {
                 try await connection.exec(
@@ -298,26 +310,19 @@ public struct Products: Sendable {
                             category_id = coalesce(\(change.categoryID), category_id),
                             price_cents = coalesce(\(change.priceCents), price_cents),
                             image_urls = coalesce(\(imageURLs), image_urls), is_active = coalesce(\(change.isActive), is_active),
-                            stock = coalesce(\(change.stock), stock + \(adjustment)), updated_at = \(now)
-                        WHERE id = \(id) AND merchant_id = \(merchantID)
-                          AND coalesce(\(change.stock), stock + \(adjustment)) BETWEEN 0 AND \(CatalogLimits.maximumStock)
+                            stock = \(newStock), updated_at = \(now)
+                        WHERE id = \(id)
                         RETURNING *
+                    ), supplied AS (
+                        -- What the merchant added or took away is supply (stock_supply, 0013).
+                        INSERT INTO stock_supply (product_id, delta, created_at)
+                        SELECT id, \(newStock - stock), \(now) FROM updated WHERE \(newStock - stock) <> 0
                     )
                     SELECT \(unescaped: Self.productColumns) FROM updated p JOIN merchants m ON m.id = p.merchant_id
                     """, logger: logger)
             }
-            if let row = rows.first { return try Self.decode(row) }
-            // Nothing matched: an unknown (or someone else's) product, or an adjustment out of range.
-            let current = try await connection.exec(
-                "SELECT stock FROM products WHERE id = \(id) AND merchant_id = \(merchantID)", logger: logger)
-            guard let stock = try current.first?.decode(Int.self) else { throw Problem.notFound("Product") }
-            if stock + adjustment < 0 {
-                throw Problem(
-                    status: 409, code: "insufficient_stock", title: "Conflict",
-                    detail: "Stock is \(stock); it cannot go down by \(-adjustment).", extensions: ["available": .int(Int64(stock))])
-            }
-            throw Problem.validation(
-                field: "stock_adjustment", "would take stock above \(CatalogLimits.maximumStock) (it is \(stock))")
+            guard let row = rows.first else { throw Problem.notFound("Product") }
+            return try Self.decode(row)
         }
     }
 

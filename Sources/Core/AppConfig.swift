@@ -37,6 +37,10 @@ public struct AppConfig: Sendable {
     public var maxDeliveryAttempts: Int
     /// Background job workers in this instance; 0 runs none.
     public var jobWorkers: Int
+    /// How long after delivery a customer may ask for a refund.
+    public var refundWindow: Duration
+    /// How often the money sweeper puts back jobs for pending payments and unpaid refunds.
+    public var moneySweepInterval: Duration
     public var mpesa: Mpesa
 
     /// Daraja (M-Pesa) and our callbacks (SPEC sections 6 and 15).
@@ -62,6 +66,10 @@ public struct AppConfig: Sendable {
         /// Pushes allowed per order, per customer and per paying phone in each window, so nobody
         /// can make a phone ring again and again.
         public var pushLimit: PushLimit
+        /// A refund payout M-Pesa timed out in its queue is sent again (same
+        /// OriginatorConversationID) after this long; one that never got a result, after this
+        /// long times twelve.
+        public var payoutRecheckDelay: Duration
     }
 
     public struct PushLimit: Sendable {
@@ -156,6 +164,8 @@ public struct AppConfig: Sendable {
             businessTimeZone: try settings.timeZone("BUSINESS_TIME_ZONE", default: "Africa/Nairobi"),
             maxDeliveryAttempts: try settings.int("MAX_DELIVERY_ATTEMPTS", default: 3, in: 1...10),
             jobWorkers: try settings.int("JOB_WORKERS", default: 2, in: 0...64),
+            refundWindow: .seconds(86_400 * (try settings.int("REFUND_WINDOW_DAYS", default: 14, in: 1...365))),
+            moneySweepInterval: .seconds(try settings.int("MONEY_SWEEP_INTERVAL_SECONDS", default: 300, in: 5...86_400)),
             mpesa: mpesa)
     }
 }
@@ -194,9 +204,9 @@ private func mpesaSettings(_ settings: Settings, environment: AppConfig.Environm
         shortcode: try credential("DARAJA_SHORTCODE", development.shortcode),
         passkey: Secret(try credential("DARAJA_PASSKEY", development.passkey)),
         transactionType: transactionType,
-        b2cShortcode: settings.string("DARAJA_B2C_SHORTCODE") ?? "600000",
-        initiatorName: settings.string("DARAJA_INITIATOR_NAME") ?? "hubroute",
-        securityCredential: Secret(settings.string("DARAJA_SECURITY_CREDENTIAL") ?? ""),
+        b2cShortcode: try credential("DARAJA_B2C_SHORTCODE", "600000"),
+        initiatorName: try credential("DARAJA_INITIATOR_NAME", "hubroute"),
+        securityCredential: Secret(try credential("DARAJA_SECURITY_CREDENTIAL", "development-security-credential")),
         requestTimeout: .seconds(try settings.int("DARAJA_TIMEOUT_SECONDS", default: 15, in: 1...120)),
         publicBaseURL: publicBaseURL,
         callbackSecret: Secret(callbackSecret),
@@ -207,7 +217,8 @@ private func mpesaSettings(_ settings: Settings, environment: AppConfig.Environm
             perOrder: try settings.int("STK_PUSH_LIMIT_PER_ORDER", default: 5, in: 1...1_000),
             perCustomer: try settings.int("STK_PUSH_LIMIT_PER_CUSTOMER", default: 20, in: 1...10_000),
             perPhone: try settings.int("STK_PUSH_LIMIT_PER_PHONE", default: 5, in: 1...1_000),
-            window: .seconds(try settings.int("STK_PUSH_LIMIT_WINDOW_SECONDS", default: 3_600, in: 1...86_400))))
+            window: .seconds(try settings.int("STK_PUSH_LIMIT_WINDOW_SECONDS", default: 3_600, in: 1...86_400))),
+        payoutRecheckDelay: .seconds(try settings.int("PAYOUT_RECHECK_SECONDS", default: 300, in: 1...86_400)))
 }
 
 /// Production talks to Safaricom and is reached by it over the internet: a plain-http or

@@ -118,6 +118,10 @@ public struct Order: Sendable, Equatable {
     public let address: Address
     public let createdAt: Date
     public var subOrders: [SubOrder]
+    /// The order's M-Pesa payments, oldest first.
+    public var payments: [PaymentRecord] = []
+    /// Its refunds, of sub-orders and of payments' unallocated money, oldest first.
+    public var refunds: [RefundRecord] = []
 
     /// Every sub-order's events, oldest first.
     public var timeline: [OrderEvent] {

@@ -23,6 +23,14 @@ struct OrderReader: Sendable {
             FROM orders o JOIN order_states st ON st.order_id = o.id
             WHERE o.id = ANY(\(ids)) AND (\(customer)::uuid IS NULL OR o.customer_id = \(customer))
             """, logger: logger)
+        let payments = Dictionary(
+            grouping: try await connection.exec("\(unescaped: PaymentRecord.select) WHERE p.order_id = ANY(\(ids)) ORDER BY p.created_at, p.id", logger: logger)
+                .map(PaymentRecord.decode),
+            by: \.orderID)
+        var binds = PostgresBindings()
+        try binds.append(ids)
+        let refunds = Dictionary(
+            grouping: try await RefundRecord.load(where: "r.order_id = ANY($1)", binds, on: connection, logger: logger), by: \.orderID)
         var orders: [UUID: Order] = [:]
         for row in rows {
             let r = row.makeRandomAccess()
@@ -35,7 +43,7 @@ struct OrderReader: Sendable {
                 deliveryFeeCents: try r.get("delivery_fee_cents"), totalCents: try r.get("total_cents"),
                 amountPaidCents: try r.get("amount_paid_cents"), amountRefundedCents: try r.get("amount_refunded_cents"),
                 address: try Self.address(r),
-                createdAt: try r.get("created_at"), subOrders: subOrders)
+                createdAt: try r.get("created_at"), subOrders: subOrders, payments: payments[id] ?? [], refunds: refunds[id] ?? [])
         }
         return ids.compactMap { orders[$0] }
     }

@@ -231,19 +231,27 @@ public struct Orders: Sendable {
 
     // MARK: System
 
-    /// Cancels unpaid M-Pesa sub-orders older than the payment expiry, in batches; returns how
-    /// many expired.
+    /// Cancels the unpaid M-Pesa orders older than the payment expiry, each in a transaction of
+    /// its own (all of its sub-orders or none); returns how many sub-orders expired.
     @discardableResult
     public func expireUnpaid() async throws -> Int {
         let cutoff = effects.now().addingTimeInterval(-TimeInterval(paymentExpiry.components.seconds))
         let lifecycle = self.lifecycle
+        let logger = database.logger
         var total = 0
         while true {
-            let batch = try await database.transaction { connection in
-                try await lifecycle.expireUnpaid(placedBefore: cutoff, limit: 100, on: connection)
+            let candidates = try await database.withConnection { connection in
+                try await SubOrderLifecycle.expiryCandidates(placedBefore: cutoff, limit: 100, on: connection, logger: logger)
             }
-            total += batch
-            if batch < 100 { return total }
+            var expired = 0
+            for orderID in candidates {
+                expired += try await database.transaction { connection in
+                    try await lifecycle.expire(orderID, placedBefore: cutoff, on: connection)
+                }
+            }
+            total += expired
+            // A round that expired nothing found only orders others are settling: done for now.
+            if candidates.count < 100 || expired == 0 { return total }
         }
     }
 }

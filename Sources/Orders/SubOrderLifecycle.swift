@@ -30,6 +30,7 @@ public struct SubOrderLifecycle: Sendable {
     /// A sub-order row held for update, with what the transitions decide on.
     struct Locked {
         let id: UUID
+        let number: String
         let status: SubOrderStatus
         let orderID: UUID
         let customerID: UUID
@@ -42,9 +43,6 @@ public struct SubOrderLifecycle: Sendable {
         let handoverLockedUntil: Date?
 
         var skipsTransfer: Bool { originHubID == destinationHubID }
-
-        /// Money received for this parcel: an M-Pesa parcel past awaiting_payment was paid in full.
-        var paidCents: Int64 { paymentMethod == .mpesa && status != .awaitingPayment ? totalCents : 0 }
     }
 
     // MARK: Merchant
@@ -280,8 +278,9 @@ public struct SubOrderLifecycle: Sendable {
     // MARK: Payments
 
     /// awaiting_payment → placed for every unpaid sub-order of the order, when its M-Pesa payment
-    /// succeeded. Returns the sub-orders released, with their totals, for allocating the payment;
-    /// none when the order expired or was cancelled meanwhile.
+    /// succeeded. Returns the sub-orders released, with their totals, in the order of their
+    /// numbers, for allocating the payment; none when the order was paid, expired or cancelled
+    /// meanwhile.
     public func markPaid(_ orderID: UUID, receipt: String?, on connection: PostgresConnection) async throws -> [(id: UUID, totalCents: Int64)] {
         let rows = try await lock(on: connection) { query in
             query.filter("s.order_id = \(try query.bind(orderID))")
@@ -289,25 +288,53 @@ public struct SubOrderLifecycle: Sendable {
         }
         try await move(rows, allowed: [.awaitingPayment], to: .placed, actor: .system,
                        note: receipt.map { "Paid by M-Pesa, receipt \($0)" } ?? "Paid by M-Pesa", on: connection)
-        return rows.map { ($0.id, $0.totalCents) }
+        return rows.sorted { ($0.number.count, $0.number) < ($1.number.count, $1.number) }.map { ($0.id, $0.totalCents) }
     }
 
     // MARK: System
 
-    /// Cancels unpaid M-Pesa sub-orders placed before `cutoff` (payment_expired) and puts their
-    /// stock back. Rows another transaction holds are skipped, so concurrent runs never do the
-    /// same sub-order twice. Returns how many expired.
-    public func expireUnpaid(placedBefore cutoff: Date, limit: Int, on connection: PostgresConnection) async throws -> Int {
-        let rows = try await lock(on: connection, skipLocked: true, limit: limit) { query in
+    /// Orders with unpaid M-Pesa sub-orders placed before `cutoff` and nothing that may still pay
+    /// for them, up to `limit`.
+    public static func expiryCandidates(placedBefore cutoff: Date, limit: Int, on connection: PostgresConnection, logger: Logger)
+        async throws -> [UUID]
+    {
+        try await connection.exec(
+            """
+            SELECT DISTINCT s.order_id FROM sub_orders s
+            WHERE s.status = 'awaiting_payment' AND s.created_at < \(cutoff)
+              AND NOT EXISTS (\(unescaped: paymentThatMayStillPay(order: "s.order_id")))
+            LIMIT \(limit)
+            """, logger: logger
+        ).map { try $0.decode(UUID.self) }
+    }
+
+    /// Cancels an order's unpaid sub-orders (payment_expired), all of them or none, and puts
+    /// their stock back. Whether the order is still due is decided under the rows' locks, which
+    /// a push and a payment's success take too. Returns how many expired.
+    public func expire(_ orderID: UUID, placedBefore cutoff: Date, on connection: PostgresConnection) async throws -> Int {
+        let rows = try await lock(on: connection) { query in
+            query.filter("s.order_id = \(try query.bind(orderID))")
             query.filter("s.status = 'awaiting_payment'")
-            query.filter("s.created_at < \(try query.bind(cutoff))")
-            // A push in flight or a payment waiting for an admin may still pay for it.
-            query.filter("NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = s.order_id AND p.status IN ('pending', 'flagged'))")
         }
+        guard !rows.isEmpty else { return 0 }
+        let due = try await connection.exec(
+            """
+            SELECT bool_and(s.created_at < \(cutoff)) AND NOT EXISTS (\(unescaped: Self.paymentThatMayStillPay(order: "$2")))
+            FROM sub_orders s WHERE s.order_id = \(orderID) AND s.status = 'awaiting_payment'
+            """, logger: logger)
+        guard try due.first?.decode(Bool?.self) == true else { return 0 }
         try await move(
             rows, allowed: [.awaitingPayment], to: .cancelled, cancelReason: .paymentExpired, actor: .system, note: nil,
             on: connection)
         return rows.count
+    }
+
+    /// A push in flight, or a flagged payment no admin has resolved, may still pay for the order.
+    private static func paymentThatMayStillPay(order: String) -> String {
+        """
+        SELECT 1 FROM payments p WHERE p.order_id = \(order)
+          AND (p.status = 'pending' OR (p.status = 'flagged' AND p.resolution IS NULL))
+        """
     }
 
     // MARK: The one mechanism
@@ -358,7 +385,7 @@ public struct SubOrderLifecycle: Sendable {
         let rows = try await connection.exec(
             query.query(
                 """
-                SELECT s.id, s.status, s.order_id, o.customer_id, o.payment_method, s.total_cents, s.origin_hub_id,
+                SELECT s.id, s.number, s.status, s.order_id, o.customer_id, o.payment_method, s.total_cents, s.origin_hub_id,
                        s.destination_hub_id, s.return_dispatched_at IS NOT NULL AS return_dispatched,
                        s.failed_handover_attempts, s.handover_locked_until
                 FROM sub_orders s JOIN orders o ON o.id = s.order_id
@@ -369,7 +396,7 @@ public struct SubOrderLifecycle: Sendable {
                 let method = PaymentMethod(rawValue: try r.get("payment_method"))
             else { throw Problem.internalError }
             return Locked(
-                id: try r.get("id"), status: status, orderID: try r.get("order_id"), customerID: try r.get("customer_id"),
+                id: try r.get("id"), number: try r.get("number"), status: status, orderID: try r.get("order_id"), customerID: try r.get("customer_id"),
                 paymentMethod: method, totalCents: try r.get("total_cents"), originHubID: try r.get("origin_hub_id"),
                 destinationHubID: try r.get("destination_hub_id"), returnDispatched: try r.get("return_dispatched"),
                 failedHandoverAttempts: try r.get("failed_handover_attempts"), handoverLockedUntil: try r.get("handover_locked_until"))
@@ -404,10 +431,7 @@ public struct SubOrderLifecycle: Sendable {
             try await restock(ids, now: now, on: connection)
             let reason: AutomaticRefundReason =
                 target == .returned ? .returned : cancelReason == .merchantRejected ? .merchantRejected : .cancelled
-            for parcel in rows where parcel.paidCents > 0 {
-                try await refunds.recordAutomaticRefund(
-                    subOrderID: parcel.id, amountCents: parcel.paidCents, reason: reason, on: connection)
-            }
+            try await refunds.refundHeldMoney(of: ids, reason: reason, on: connection)
         }
         if let notice = CustomerNotice(target) {
             try await notice.send(for: rows, now: now, on: connection, logger: logger)
@@ -456,7 +480,7 @@ public struct SubOrderLifecycle: Sendable {
 extension SubOrderLifecycle.Locked {
     func with(status: SubOrderStatus) -> Self {
         Self(
-            id: id, status: status, orderID: orderID, customerID: customerID, paymentMethod: paymentMethod, totalCents: totalCents,
+            id: id, number: number, status: status, orderID: orderID, customerID: customerID, paymentMethod: paymentMethod, totalCents: totalCents,
             originHubID: originHubID, destinationHubID: destinationHubID, returnDispatched: returnDispatched,
             failedHandoverAttempts: failedHandoverAttempts, handoverLockedUntil: handoverLockedUntil)
     }

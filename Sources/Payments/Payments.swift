@@ -7,31 +7,14 @@ import Orders
 import PostgresNIO
 import Synchronization
 
-/// M-Pesa payments (SPEC section 6). A push is committed as `pending` before Daraja is called;
-/// the callback (or reconciliation, when no callback comes) settles it. A success is accepted
-/// only for the exact amount, always wins over a stored failure, and money that arrives for an
-/// order that is no longer payable is kept and refunded.
+/// M-Pesa payments (SPEC section 6). A push is committed as `pending`, with its reconciliation
+/// job, before Daraja is called; the callback (or reconciliation, when no callback comes)
+/// settles it. A success is accepted only for the exact amount and always wins over a stored
+/// failure. Money that arrives is written where it goes (`PaymentLedger`): to the sub-orders it
+/// pays, and what finds nothing to pay back to the customer.
 public struct Payments: Sendable {
-    public enum Status: String, Sendable, CaseIterable {
-        case pending, succeeded, failed, flagged
-    }
-
-    public struct Payment: Sendable, Equatable {
-        public let id: UUID
-        public let orderID: UUID
-        public let customerID: UUID
-        public let status: Status
-        public let amountCents: Int64
-        public let phone: String
-        public let checkoutRequestID: String?
-        public let mpesaReceipt: String?
-        public let receivedCents: Int64?
-        public let resultCode: String?
-        public let resultDesc: String?
-        public let resolution: String?
-        public let createdAt: Date
-        public let settledAt: Date?
-    }
+    public typealias Payment = PaymentRecord
+    public typealias Status = PaymentRecord.Status
 
     public struct UnmatchedCallback: Sendable, Equatable {
         public let id: UUID
@@ -51,7 +34,7 @@ public struct Payments: Sendable {
     let database: Database
     let effects: Effects
     let daraja: DarajaClient
-    let lifecycle: SubOrderLifecycle
+    let ledger: PaymentLedger
     let refunds: any RefundRecorder
     let jobs: JobQueue
     let callbackURL: CallbackURL
@@ -66,7 +49,7 @@ public struct Payments: Sendable {
         self.database = database
         self.effects = effects
         self.daraja = daraja
-        self.lifecycle = lifecycle
+        self.ledger = PaymentLedger(lifecycle: lifecycle, refunds: refunds, effects: effects, logger: database.logger)
         self.refunds = refunds
         self.jobs = jobs
         self.callbackURL = callbackURL
@@ -92,7 +75,10 @@ public struct Payments: Sendable {
         let paymentID = UUID()
         let now = effects.now()
         let logger = self.logger
-        // 1. The pending row is committed before anything leaves the building.
+        let jobs = self.jobs
+        let reconcileAt = now.addingTimeInterval(TimeInterval(reconciliationDelay.components.seconds))
+        // 1. The pending row and the job that will settle it if no callback comes are committed
+        //    before anything leaves the building.
         let (amount, reference) = try await database.transaction { connection -> (Int64, String) in
             let rows = try await connection.exec(
                 """
@@ -113,12 +99,14 @@ public struct Payments: Sendable {
             if let pending = try await Self.pending(orderID, on: connection, logger: logger) {
                 throw Self.paymentPending(pending)
             }
+            let amount = unpaid.reduce(Int64(0)) { $0 + $1.3 }
             try await connection.exec(
                 """
                 INSERT INTO payments (id, order_id, status, amount_cents, phone, created_at)
-                VALUES (\(paymentID), \(orderID), 'pending', \(unpaid.reduce(0) { $0 + $1.3 }), \(phone.value), \(now))
+                VALUES (\(paymentID), \(orderID), 'pending', \(amount), \(phone.value), \(now))
                 """, logger: logger)
-            return (unpaid.reduce(0) { $0 + $1.3 }, "HR" + number.dropFirst(3).filter { $0 != "-" })
+            try await Self.scheduleReconciliation(paymentID, at: reconcileAt, jobs: jobs, on: connection)
+            return (amount, "HR" + number.dropFirst(3).filter { $0 != "-" })
         }
         // 2. Daraja, outside any transaction.
         do {
@@ -126,16 +114,19 @@ public struct Payments: Sendable {
                 STKPushRequest(
                     amountCents: amount, phone: phone.value, callbackURL: callbackURL.stk, accountReference: reference,
                     transactionDescription: "HubRoute"))
-            try await database.query(
-                """
-                UPDATE payments SET merchant_request_id = \(accepted.merchantRequestID), checkout_request_id = \(accepted.checkoutRequestID)
-                WHERE id = \(paymentID)
-                """)
-            try await jobs.enqueue(
-                Self.reconcileJob, payload: ["payment_id": paymentID.uuidString], uniqueKey: "\(Self.reconcileJob):\(paymentID)",
-                runAt: effects.now().addingTimeInterval(TimeInterval(reconciliationDelay.components.seconds)), maxAttempts: 12)
-            // A callback faster than our own bookkeeping waited as unmatched; settle it now.
-            try await settleUnmatched(checkoutRequestID: accepted.checkoutRequestID)
+            return try await database.transaction { connection in
+                let rows = try await connection.exec(
+                    """
+                    UPDATE payments p SET merchant_request_id = \(accepted.merchantRequestID),
+                        checkout_request_id = \(accepted.checkoutRequestID)
+                    WHERE p.id = \(paymentID)
+                    RETURNING p.id
+                    """, logger: logger)
+                guard !rows.isEmpty else { throw Problem.notFound("Payment") }
+                // A callback faster than our own bookkeeping waited as unmatched; settle it now.
+                try await settleUnmatched(checkoutRequestID: accepted.checkoutRequestID, on: connection)
+                return try await Self.payment(paymentID, on: connection, logger: logger)
+            }
         } catch let error as DarajaError {
             let noAnswer = error.isNoAnswer
             try await database.query(
@@ -151,7 +142,14 @@ public struct Payments: Sendable {
                           detail: error.errorMessage ?? "M-Pesa refused the payment request.",
                           extensions: ["daraja_error_code": .string(error.errorCode ?? "")])
         }
-        return try await payment(paymentID)
+    }
+
+    static func scheduleReconciliation(_ paymentID: UUID, at runAt: Date?, jobs: JobQueue, on connection: PostgresConnection)
+        async throws
+    {
+        try await jobs.enqueue(
+            reconcileJob, payload: ["payment_id": paymentID.uuidString], uniqueKey: "\(reconcileJob):\(paymentID)", runAt: runAt,
+            maxAttempts: 12, on: connection)
     }
 
     // MARK: Callbacks
@@ -164,25 +162,26 @@ public struct Payments: Sendable {
             // PostgreSQL cannot store NUL, and a receipt with control characters is not one
             // M-Pesa issued: the callback is kept, escaped, for an admin, and reconciliation
             // settles the payment from Daraja's own answer.
-            try await keepUnmatched(callback.escapingControlCharacters, body: ControlCharacters.escaping(json: body))
+            let escaped = callback.escapingControlCharacters
+            let document = ControlCharacters.escaping(json: body)
+            try await database.transaction { connection in
+                try await keepUnmatched(escaped, body: document, on: connection)
+            }
             return
         }
         let raw = String(decoding: body, as: UTF8.self)
         try await database.transaction { connection in
-            guard let payment = try await lockPayment(checkoutRequestID: callback.checkoutRequestID, on: connection) else {
-                try await connection.exec(
-                    """
-                    INSERT INTO unmatched_callbacks (checkout_request_id, result_code, amount_cents, mpesa_receipt, body, received_at)
-                    VALUES (\(callback.checkoutRequestID), \(callback.resultCode), \(callback.payment?.amountCents),
-                            \(callback.payment?.receiptNumber), \(raw)::jsonb, \(effects.now()))
-                    """, logger: logger)
-                return
-            }
-            try await apply(callback, to: payment, on: connection)
+            try await apply(callback, body: raw, on: connection)
         }
     }
 
-    private func apply(_ callback: STKCallback, to payment: Payment, on connection: PostgresConnection) async throws {
+    /// A callback, in the caller's transaction: applied to its payment, or kept for an admin
+    /// when no payment has its CheckoutRequestID.
+    private func apply(_ callback: STKCallback, body: String, on connection: PostgresConnection) async throws {
+        guard let payment = try await lockPayment(checkoutRequestID: callback.checkoutRequestID, on: connection) else {
+            try await keepUnmatched(callback, body: body, on: connection)
+            return
+        }
         let now = effects.now()
         guard callback.isSuccess else {
             // A failure never overrides a settled payment.
@@ -196,7 +195,8 @@ public struct Payments: Sendable {
         }
         guard payment.status == .pending || payment.status == .failed else { return }  // already settled: a duplicate
         let received = callback.payment?.amountCents
-        guard received == payment.amountCents else {
+        guard let received, received == payment.amountCents else {
+            // Money of another amount waits for an admin; the order is not released.
             try await connection.exec(
                 """
                 UPDATE payments SET status = 'flagged', received_cents = \(received), mpesa_receipt = \(callback.payment?.receiptNumber),
@@ -205,59 +205,43 @@ public struct Payments: Sendable {
                 """, logger: logger)
             return
         }
-        try await succeed(payment, receipt: callback.payment?.receiptNumber, resultCode: callback.resultCode,
-                          resultDesc: callback.resultDescription, on: connection)
+        try await succeed(
+            payment, receivedCents: received, receipt: callback.payment?.receiptNumber, resultCode: callback.resultCode,
+            resultDesc: callback.resultDescription, on: connection)
     }
 
-    /// Money arrived: the payment succeeds and releases the order, or, when nothing of the order
-    /// waits for payment any more, is refunded.
+    /// Money arrived: the payment succeeds and its money is allocated (`PaymentLedger`).
     private func succeed(
-        _ payment: Payment, receipt: String?, resultCode: String, resultDesc: String, on connection: PostgresConnection
+        _ payment: Payment, receivedCents: Int64, receipt: String?, resultCode: String, resultDesc: String,
+        on connection: PostgresConnection
     ) async throws {
         try await connection.exec(
             """
-            UPDATE payments SET status = 'succeeded', mpesa_receipt = \(receipt), received_cents = amount_cents,
+            UPDATE payments SET status = 'succeeded', mpesa_receipt = \(receipt), received_cents = \(receivedCents),
                 result_code = \(resultCode), result_desc = \(resultDesc), settled_at = \(effects.now())
             WHERE id = \(payment.id)
             """, logger: logger)
-        let released = try await lifecycle.markPaid(payment.orderID, receipt: receipt, on: connection)
-        if released.isEmpty {
-            try await refundToCancelledParcels(payment.orderID, amountCents: payment.amountCents, reason: .latePayment, on: connection)
-        }
+        try await ledger.allocate(payment, receivedCents: receivedCents, receipt: receipt, on: connection)
     }
 
-    /// Spreads money to give back over the order's cancelled sub-orders, each up to its total.
-    private func refundToCancelledParcels(
-        _ orderID: UUID, amountCents: Int64, reason: AutomaticRefundReason, on connection: PostgresConnection
-    ) async throws {
-        let parcels = try await connection.exec(
-            """
-            SELECT id, total_cents FROM sub_orders WHERE order_id = \(orderID) AND status IN ('cancelled', 'awaiting_payment')
-            ORDER BY length(number), number
-            """, logger: logger)
-        var remaining = amountCents
-        for parcel in parcels where remaining > 0 {
-            let (id, total) = try parcel.decode((UUID, Int64).self)
-            let share = min(total, remaining)
-            try await refunds.recordAutomaticRefund(subOrderID: id, amountCents: share, reason: reason, on: connection)
-            remaining -= share
-        }
-    }
-
-    private func keepUnmatched(_ callback: STKCallback, body: String) async throws {
-        try await database.query(
+    private func keepUnmatched(_ callback: STKCallback, body: String, on connection: PostgresConnection) async throws {
+        try await connection.exec(
             """
             INSERT INTO unmatched_callbacks (checkout_request_id, result_code, amount_cents, mpesa_receipt, body, received_at)
             VALUES (\(callback.checkoutRequestID), \(callback.resultCode), \(callback.payment?.amountCents),
                     \(callback.payment?.receiptNumber), \(body)::jsonb, \(effects.now()))
-            """)
+            """, logger: logger)
     }
 
-    private func settleUnmatched(checkoutRequestID: String) async throws {
-        let rows = try await database.query(
-            "DELETE FROM unmatched_callbacks WHERE checkout_request_id = \(checkoutRequestID) RETURNING body::text")
+    /// Callbacks kept as unmatched because they beat our bookkeeping of their
+    /// CheckoutRequestID: applied and removed in the caller's transaction.
+    private func settleUnmatched(checkoutRequestID: String, on connection: PostgresConnection) async throws {
+        let rows = try await connection.exec(
+            "DELETE FROM unmatched_callbacks WHERE checkout_request_id = \(checkoutRequestID) RETURNING body::text", logger: logger)
         for row in rows {
-            try await handleCallback(Data(try row.decode(String.self).utf8))
+            let body = try row.decode(String.self)
+            guard let callback = try? STKCallback.parse(Data(body.utf8)) else { continue }
+            try await apply(callback, body: body, on: connection)
         }
     }
 
@@ -269,6 +253,7 @@ public struct Payments: Sendable {
         let payment = try await payment(paymentID)
         guard payment.status == .pending else { return }
         guard let checkoutRequestID = payment.checkoutRequestID else {
+            // Daraja never took the push (the service stopped before its answer): nothing to ask.
             try await database.query(
                 """
                 UPDATE payments SET status = 'failed', result_desc = 'no answer', settled_at = \(effects.now())
@@ -285,7 +270,9 @@ public struct Payments: Sendable {
             case .pending:
                 throw StillProcessing()
             case .succeeded:
-                try await succeed(current, receipt: nil, resultCode: "0", resultDesc: "Settled by STK query", on: connection)
+                try await succeed(
+                    current, receivedCents: current.amountCents, receipt: nil, resultCode: "0", resultDesc: "Settled by STK query",
+                    on: connection)
             case .failed(let code, let description):
                 try await connection.exec(
                     """
@@ -296,23 +283,60 @@ public struct Payments: Sendable {
         }
     }
 
-    struct StillProcessing: Error, CustomStringConvertible {
-        var description: String { "M-Pesa is still processing the payment" }
+    /// Every pending payment settled now from Daraja's answer (`hubroute reconcile-payments`);
+    /// returns how many were pending, and those M-Pesa still processes.
+    public func reconcileAll() async throws -> (pending: Int, stillProcessing: Int) {
+        let ids = try await database.query("SELECT id FROM payments WHERE status = 'pending' ORDER BY created_at")
+            .map { try $0.decode(UUID.self) }
+        var processing = 0
+        for id in ids {
+            do { try await reconcile(paymentID: id) } catch is StillProcessing { processing += 1 }
+        }
+        return (ids.count, processing)
+    }
+
+    /// Puts a reconciliation job back for every pending payment that has none (its job gave up,
+    /// or was never written by an older version): no payment stays pending forever.
+    @discardableResult
+    public func sweepPending() async throws -> Int {
+        let jobs = self.jobs
+        let logger = self.logger
+        let due = effects.now().addingTimeInterval(-TimeInterval(reconciliationDelay.components.seconds))
+        return try await database.transaction { connection in
+            let ids = try await connection.exec(
+                "SELECT id FROM payments WHERE status = 'pending' AND created_at < \(due)", logger: logger
+            ).map { try $0.decode(UUID.self) }
+            var added = 0
+            for id in ids {
+                if try await jobs.enqueue(
+                    Self.reconcileJob, payload: ["payment_id": id.uuidString], uniqueKey: "\(Self.reconcileJob):\(id)", maxAttempts: 12,
+                    on: connection)
+                {
+                    added += 1
+                }
+            }
+            return added
+        }
+    }
+
+    public struct StillProcessing: Error, CustomStringConvertible {
+        public var description: String { "M-Pesa is still processing the payment" }
     }
 
     // MARK: Reading and admin
 
     public func payment(_ id: UUID, viewer: Principal? = nil) async throws -> Payment {
-        let rows = try await database.query("\(unescaped: Self.select) WHERE p.id = \(id)")
-        guard let row = rows.first else { throw Problem.notFound("Payment") }
-        let payment = try Self.decode(row)
+        let payment = try await database.withConnection { connection in
+            try await Self.payment(id, on: connection, logger: database.logger)
+        }
         if let viewer, viewer.role != .admin, viewer.userID != payment.customerID { throw Problem.notFound("Payment") }
         return payment
     }
 
-    public func payments(ofOrders orderIDs: [UUID]) async throws -> [Payment] {
-        try await database.query("\(unescaped: Self.select) WHERE p.order_id = ANY(\(orderIDs)) ORDER BY p.created_at, p.id")
-            .map(Self.decode)
+    static func payment(_ id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Payment {
+        let rows = try await connection.exec("\(unescaped: PaymentRecord.select) WHERE p.id = \(id)", logger: logger)
+        guard let row = rows.first else { throw Problem.notFound("Payment") }
+        return try PaymentRecord.decode(row)
     }
 
     public func payments(status: Status?, page: PageRequest) async throws -> Page<Payment> {
@@ -322,8 +346,8 @@ public struct Payments: Sendable {
             query.filter("(p.created_at, p.id) < (\(try query.bind(after.createdAt)), \(try query.bind(after.id)))")
         }
         let limit = try query.bind(page.limit + 1)
-        let rows = try await database.query(query.query(Self.select, "ORDER BY p.created_at DESC, p.id DESC LIMIT \(limit)"))
-        return Page(fetched: try rows.map(Self.decode), limit: page.limit) { Cursor(createdAt: $0.createdAt, id: $0.id) }
+        let rows = try await database.query(query.query(PaymentRecord.select, "ORDER BY p.created_at DESC, p.id DESC LIMIT \(limit)"))
+        return Page(fetched: try rows.map(PaymentRecord.decode), limit: page.limit) { Cursor(createdAt: $0.createdAt, id: $0.id) }
     }
 
     public func unmatchedCallbacks(limit: Int) async throws -> [UnmatchedCallback] {
@@ -340,49 +364,60 @@ public struct Payments: Sendable {
         }
     }
 
-    /// An admin's decision on a flagged payment: accept it as paid (the order is released) or
-    /// give the money received back (automatic refunds; the order stays payable).
+    /// An admin's decision on a flagged payment: accept the money received as this payment
+    /// (it is allocated to what the order still waits for; what finds nothing is refunded), or
+    /// give it all back (the order stays payable and may expire).
     public func resolve(_ id: UUID, _ resolution: Resolution, note: String?, by admin: Principal) async throws -> Payment {
+        var validator = Validator()
+        let note = note.map { validator.text($0, "note", min: 0, max: 500, multiline: true) }
+        try validator.validate()
         let logger = self.logger
-        try await database.transaction { connection in
-            let rows = try await connection.exec(
-                "SELECT checkout_request_id FROM payments WHERE id = \(id) FOR UPDATE", logger: logger)
-            guard let row = rows.first else { throw Problem.notFound("Payment") }
-            guard let checkout = try row.decode(String?.self),
-                let payment = try await lockPayment(checkoutRequestID: checkout, on: connection)
-            else { throw Problem.notFound("Payment") }
+        let ledger = self.ledger
+        let refunds = self.refunds
+        let now = effects.now()
+        return try await database.transaction { connection in
+            let rows = try await connection.exec("\(unescaped: PaymentRecord.select) WHERE p.id = \(id) FOR UPDATE OF p", logger: logger)
+            guard let payment = try rows.first.map(PaymentRecord.decode) else { throw Problem.notFound("Payment") }
             guard payment.status == .flagged, payment.resolution == nil else {
                 throw Problem.invalidTransition(payment.status, "Only an unresolved flagged payment can be resolved.")
             }
-            try await connection.exec(
-                """
-                UPDATE payments SET resolution = \(resolution == .accept ? "accepted" : "refunded"), resolution_note = \(note),
-                    resolved_by = \(admin.userID), resolved_at = \(effects.now())
-                WHERE id = \(id)
-                """, logger: logger)
+            let received = payment.receivedCents ?? 0
             switch resolution {
             case .accept:
-                try await connection.exec("UPDATE payments SET status = 'succeeded' WHERE id = \(id)", logger: logger)
-                _ = try await lifecycle.markPaid(payment.orderID, receipt: payment.mpesaReceipt, on: connection)
+                guard received > 0 else {
+                    throw Problem.conflict("M-Pesa reported no amount for this payment; refund it or leave it.", code: "nothing_received")
+                }
+                try await connection.exec(
+                    """
+                    UPDATE payments SET status = 'succeeded', resolution = 'accepted', resolution_note = \(note),
+                        resolved_by = \(admin.userID), resolved_at = \(now)
+                    WHERE id = \(id)
+                    """, logger: logger)
+                try await ledger.allocate(payment, receivedCents: received, receipt: payment.mpesaReceipt, on: connection)
             case .refund:
-                try await refundToCancelledParcels(
-                    payment.orderID, amountCents: payment.receivedCents ?? payment.amountCents, reason: .flaggedPayment, on: connection)
+                try await connection.exec(
+                    """
+                    UPDATE payments SET resolution = 'refunded', resolution_note = \(note), resolved_by = \(admin.userID),
+                        resolved_at = \(now)
+                    WHERE id = \(id)
+                    """, logger: logger)
+                try await refunds.refundUnallocated(paymentID: id, amountCents: received, reason: .flaggedPayment, on: connection)
             }
+            return try await Self.payment(id, on: connection, logger: logger)
         }
-        return try await self.payment(id)
     }
 
     // MARK: Rows
 
     private func lockPayment(checkoutRequestID: String, on connection: PostgresConnection) async throws -> Payment? {
         try await connection.exec(
-            "\(unescaped: Self.select) WHERE p.checkout_request_id = \(checkoutRequestID) FOR UPDATE OF p", logger: logger
-        ).first.map(Self.decode)
+            "\(unescaped: PaymentRecord.select) WHERE p.checkout_request_id = \(checkoutRequestID) FOR UPDATE OF p", logger: logger
+        ).first.map(PaymentRecord.decode)
     }
 
     private static func pending(_ orderID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Payment? {
-        try await connection.exec("\(unescaped: select) WHERE p.order_id = \(orderID) AND p.status = 'pending'", logger: logger)
-            .first.map(decode)
+        try await connection.exec("\(unescaped: PaymentRecord.select) WHERE p.order_id = \(orderID) AND p.status = 'pending'", logger: logger)
+            .first.map(PaymentRecord.decode)
     }
 
     static func paymentPending(_ payment: Payment) -> Problem {
@@ -397,26 +432,10 @@ public struct Payments: Sendable {
                 ])
             ])
     }
-
-    private static let select = """
-        SELECT p.id, p.order_id, o.customer_id, p.status, p.amount_cents, p.phone, p.checkout_request_id, p.mpesa_receipt,
-               p.received_cents, p.result_code, p.result_desc, p.resolution, p.created_at, p.settled_at
-        FROM payments p JOIN orders o ON o.id = p.order_id
-        """
-
-    private static func decode(_ row: PostgresRow) throws -> Payment {
-        let r = row.makeRandomAccess()
-        return Payment(
-            id: try r.get("id"), orderID: try r.get("order_id"), customerID: try r.get("customer_id"),
-            status: Status(rawValue: try r.get("status")) ?? .pending, amountCents: try r.get("amount_cents"),
-            phone: try r.get("phone"), checkoutRequestID: try r.get("checkout_request_id"), mpesaReceipt: try r.get("mpesa_receipt"),
-            receivedCents: try r.get("received_cents"), resultCode: try r.get("result_code"), resultDesc: try r.get("result_desc"),
-            resolution: try r.get("resolution"), createdAt: try r.get("created_at"), settledAt: try r.get("settled_at"))
-    }
 }
 
-/// Where Daraja posts STK results: `PUBLIC_BASE_URL` + the secret path. Tests set the base once
-/// their server has a port.
+/// Where Daraja posts its results: `PUBLIC_BASE_URL` + a path ending in the callback secret.
+/// Tests set the base once their server has a port.
 public final class CallbackURL: Sendable {
     private let base: Mutex<String>
     let secret: Secret
@@ -428,5 +447,11 @@ public final class CallbackURL: Sendable {
 
     public func setBase(_ base: String) { self.base.withLock { $0 = base } }
 
-    public var stk: String { base.withLock { "\($0)/api/v1/payments/mpesa/callback/\(secret.revealed)" } }
+    public var stk: String { url("/api/v1/payments/mpesa/callback") }
+    public var b2cResult: String { url("/api/v1/payments/mpesa/b2c/result") }
+    public var b2cTimeout: String { url("/api/v1/payments/mpesa/b2c/timeout") }
+
+    private func url(_ path: String) -> String {
+        base.withLock { "\($0)\(path)/\(secret.revealed)" }
+    }
 }

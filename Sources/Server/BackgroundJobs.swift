@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Logging
 import Payments
+import Refunds
 import ServiceLifecycle
 
 /// The job workers of one service instance (`JOB_WORKERS`, 0 for none) and the periodic jobs
@@ -9,6 +10,8 @@ import ServiceLifecycle
 public struct BackgroundJobs: Service {
     public enum Kind {
         public static let expireUnpaidOrders = "expire-unpaid-orders"
+        /// Puts back jobs for pending payments and unpaid refunds that have none.
+        public static let sweepMoney = "sweep-money"
     }
 
     let services: Services
@@ -19,11 +22,13 @@ public struct BackgroundJobs: Service {
         self.logger = logger
     }
 
-    public var queue: JobQueue { JobQueue(database: services.database, effects: services.effects) }
+    public var queue: JobQueue { services.jobs }
 
     public var runner: JobRunner {
         let orders = services.orders
         let payments = services.payments
+        let payouts = services.payouts
+        let resendAfter = services.config.mpesa.payoutRecheckDelay * 12
         let logger = self.logger
         return JobRunner(
             queue: queue,
@@ -33,17 +38,32 @@ public struct BackgroundJobs: Service {
                     if expired > 0 { logger.info("expired unpaid sub-orders", metadata: ["count": "\(expired)"]) }
                 },
                 Payments.reconcileJob: { job in
-                    let payload = try JSONDecoder().decode([String: String].self, from: Data(job.payload.utf8))
-                    guard let id = payload["payment_id"].flatMap(UUID.init(uuidString:)) else { return }
+                    guard let id = try Self.id("payment_id", in: job) else { return }
                     try await payments.reconcile(paymentID: id)
                 },
+                RefundPayouts.job: { job in
+                    guard let id = try Self.id("refund_id", in: job) else { return }
+                    try await payouts.payOut(id)
+                },
+                Kind.sweepMoney: { _ in
+                    let payments = try await payments.sweepPending()
+                    let refunds = try await payouts.sweep(resendAfter: resendAfter)
+                    if payments + refunds > 0 {
+                        logger.notice("put back jobs for money left waiting", metadata: ["payments": "\(payments)", "refunds": "\(refunds)"])
+                    }
+                },
             ], logger: logger)
+    }
+
+    private static func id(_ key: String, in job: JobQueue.Job) throws -> UUID? {
+        try JSONDecoder().decode([String: String].self, from: Data(job.payload.utf8))[key].flatMap(UUID.init(uuidString:))
     }
 
     /// Puts the periodic jobs on the queue unless they are there already.
     public func schedulePeriodicJobs() async throws {
         try await queue.enqueue(
             Kind.expireUnpaidOrders, uniqueKey: Kind.expireUnpaidOrders, repeatEvery: services.config.expiryInterval)
+        try await queue.enqueue(Kind.sweepMoney, uniqueKey: Kind.sweepMoney, repeatEvery: services.config.moneySweepInterval)
     }
 
     /// What this instance runs in the background, for the start-up line.

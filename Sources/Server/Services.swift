@@ -31,6 +31,10 @@ public struct Services: Sendable {
     public let notifications: Notifications
     public let hubOperations: HubOperations
     public let payments: Payments
+    public let refunds: Refunds
+    public let payouts: RefundPayouts
+    public let audit: MoneyAudit
+    public let jobs: JobQueue
     public let callbackURL: CallbackURL
     public let cash: CashRemittances
     public let calendar: BusinessCalendar
@@ -57,23 +61,32 @@ public struct Services: Sendable {
         self.reviews = Reviews(database: database, effects: effects, products: products)
         self.carts = Carts(database: database, effects: effects)
         self.addresses = Addresses(database: database, effects: effects)
-        self.orders = Orders(database: database, effects: effects, config: config, refunds: AutomaticRefunds())
+        let jobs = JobQueue(database: database, effects: effects)
+        self.jobs = jobs
+        let automaticRefunds = AutomaticRefunds(effects: effects, jobs: jobs, logger: database.logger)
+        self.orders = Orders(database: database, effects: effects, config: config, refunds: automaticRefunds)
         self.notifications = Notifications(database: database)
         self.hubOperations = HubOperations(database: database, orders: orders, effects: effects)
         let mpesa = config.mpesa
         self.callbackURL = CallbackURL(base: mpesa.publicBaseURL, secret: mpesa.callbackSecret)
+        let callbackURL = self.callbackURL
+        let daraja = DarajaClient(
+            configuration: DarajaConfiguration(
+                baseURL: mpesa.darajaBaseURL, consumerKey: mpesa.consumerKey.revealed, consumerSecret: mpesa.consumerSecret.revealed,
+                shortcode: mpesa.shortcode, passkey: mpesa.passkey.revealed,
+                transactionType: DarajaConfiguration.TransactionType(rawValue: mpesa.transactionType) ?? .customerPayBillOnline,
+                b2cShortcode: mpesa.b2cShortcode, initiatorName: mpesa.initiatorName,
+                securityCredential: mpesa.securityCredential.revealed, requestTimeout: mpesa.requestTimeout),
+            effects: effects, logger: database.logger)
         self.payments = Payments(
-            database: database, effects: effects,
-            daraja: DarajaClient(
-                configuration: DarajaConfiguration(
-                    baseURL: mpesa.darajaBaseURL, consumerKey: mpesa.consumerKey.revealed, consumerSecret: mpesa.consumerSecret.revealed,
-                    shortcode: mpesa.shortcode, passkey: mpesa.passkey.revealed,
-                    transactionType: DarajaConfiguration.TransactionType(rawValue: mpesa.transactionType) ?? .customerPayBillOnline,
-                    b2cShortcode: mpesa.b2cShortcode, initiatorName: mpesa.initiatorName,
-                    securityCredential: mpesa.securityCredential.revealed, requestTimeout: mpesa.requestTimeout),
-                effects: effects, logger: database.logger),
-            lifecycle: orders.lifecycle, refunds: AutomaticRefunds(), jobs: JobQueue(database: database, effects: effects),
+            database: database, effects: effects, daraja: daraja, lifecycle: orders.lifecycle, refunds: automaticRefunds, jobs: jobs,
             callbackURL: callbackURL, reconciliationDelay: mpesa.reconciliationDelay, pushLimit: mpesa.pushLimit)
+        self.payouts = RefundPayouts(
+            database: database, effects: effects, daraja: daraja, jobs: jobs,
+            callbacks: .init(result: { callbackURL.b2cResult }, timeout: { callbackURL.b2cTimeout }),
+            recheckDelay: mpesa.payoutRecheckDelay)
+        self.refunds = Refunds(database: database, effects: effects, jobs: jobs, payouts: payouts, window: config.refundWindow)
+        self.audit = MoneyAudit(database: database)
         self.cash = CashRemittances(database: database, effects: effects)
         self.calendar = BusinessCalendar(identifier: config.businessTimeZone)
         self.migrator = Migrator()

@@ -17,6 +17,7 @@ import Testing
             "MPESA_CALLBACK_SECRET": "Zq8Lm2Xw4Vr6Tn0Pk3Hs5Jd7Gf", "DARAJA_CONSUMER_KEY": "live-key", "DARAJA_CONSUMER_SECRET": "live-secret",
             "DARAJA_SHORTCODE": "600999", "DARAJA_PASSKEY": "live-passkey",
             "DARAJA_BASE_URL": "https://api.safaricom.co.ke", "PUBLIC_BASE_URL": "https://api.hubroute.co.ke",
+            "DARAJA_B2C_SHORTCODE": "600123", "DARAJA_INITIATOR_NAME": "hubroute-live", "DARAJA_SECURITY_CREDENTIAL": "live-credential",
         ]) { $1 }
     }
 

@@ -16,8 +16,8 @@ extension API {
                 paymentMethod: try PaymentMethod(mapping: body.paymentMethod.rawValue), expectedTotalCents: body.expectedTotalCents),
             customerID: caller.userID)
         switch outcome {
-        case .created(let order): return .created(.init(body: .json(try await represent(order, audience: .customer))))
-        case .replayed(let order): return .ok(.init(body: .json(try await represent(order, audience: .customer))))
+        case .created(let order): return .created(.init(body: .json(try represent(order, audience: .customer))))
+        case .replayed(let order): return .ok(.init(body: .json(try represent(order, audience: .customer))))
         }
     }
 
@@ -25,25 +25,25 @@ extension API {
         let caller = try principal()
         let page = try await services.orders.orders(
             of: caller.userID, page: try PageRequest(limit: input.query.limit, cursor: input.query.cursor))
-        return .ok(.init(body: .json(.init(items: try await represent(page.items, audience: .customer), nextCursor: page.nextCursor))))
+        return .ok(.init(body: .json(.init(items: try represent(page.items, audience: .customer), nextCursor: page.nextCursor))))
     }
 
     func getMyOrder(_ input: Operations.GetMyOrder.Input) async throws -> Operations.GetMyOrder.Output {
         let caller = try principal()
         let order = try await services.orders.order(try uuid(input.path.id, "Order"), scope: .customer(caller.userID))
-        return .ok(.init(body: .json(try await represent(order, audience: .customer))))
+        return .ok(.init(body: .json(try represent(order, audience: .customer))))
     }
 
     func cancelMyOrder(_ input: Operations.CancelMyOrder.Input) async throws -> Operations.CancelMyOrder.Output {
         let caller = try principal()
         let order = try await services.orders.cancel(try uuid(input.path.id, "Order"), by: caller)
-        return .ok(.init(body: .json(try await represent(order, audience: .customer))))
+        return .ok(.init(body: .json(try represent(order, audience: .customer))))
     }
 
     func renewHandoverCodes(_ input: Operations.RenewHandoverCodes.Input) async throws -> Operations.RenewHandoverCodes.Output {
         let caller = try principal()
         let order = try await services.orders.freshHandoverCodes(try uuid(input.path.id, "Order"), by: caller)
-        return .ok(.init(body: .json(try await represent(order, audience: .customer))))
+        return .ok(.init(body: .json(try represent(order, audience: .customer))))
     }
 
     func listMerchantSubOrders(_ input: Operations.ListMerchantSubOrders.Input) async throws
@@ -79,7 +79,7 @@ extension API {
                 merchantID: try query.merchantId.map { try bodyUUID($0, "merchant_id") }, status: query.status?.rawValue,
                 from: days.from, to: days.to),
             page: try PageRequest(limit: query.limit, cursor: query.cursor))
-        return .ok(.init(body: .json(.init(items: try await represent(page.items, audience: .admin), nextCursor: page.nextCursor))))
+        return .ok(.init(body: .json(.init(items: try represent(page.items, audience: .admin), nextCursor: page.nextCursor))))
     }
 
     func adminCancelSubOrder(_ input: Operations.AdminCancelSubOrder.Input) async throws -> Operations.AdminCancelSubOrder.Output {
@@ -99,19 +99,19 @@ enum Audience {
 }
 
 extension API {
-    /// Orders as answered, with their payments (one query for the whole page).
-    func represent(_ orders: [Order], audience: Audience) async throws -> [Components.Schemas.Order] {
-        let payments = Dictionary(grouping: try await services.payments.payments(ofOrders: orders.map(\.id)), by: \.orderID)
-        return try orders.map { try .init($0, audience: audience, payments: payments[$0.id] ?? []) }
+    /// Orders as answered: everything in them was read with them, in the same transaction as
+    /// any write that produced them.
+    func represent(_ orders: [Order], audience: Audience) throws -> [Components.Schemas.Order] {
+        try orders.map { try .init($0, audience: audience) }
     }
 
-    func represent(_ order: Order, audience: Audience) async throws -> Components.Schemas.Order {
-        try await represent([order], audience: audience)[0]
+    func represent(_ order: Order, audience: Audience) throws -> Components.Schemas.Order {
+        try .init(order, audience: audience)
     }
 }
 
 extension Components.Schemas.Order {
-    init(_ order: Order, audience: Audience, payments: [Payments.Payment]) throws {
+    init(_ order: Order, audience: Audience) throws {
         self.init(
             id: order.id.lowercased, number: order.number, status: try .init(mapping: order.status),
             paymentMethod: try .init(mapping: order.paymentMethod.rawValue), paymentState: try .init(mapping: order.paymentState),
@@ -119,7 +119,7 @@ extension Components.Schemas.Order {
             amountPaidCents: order.amountPaidCents, amountRefundedCents: order.amountRefundedCents,
             address: try .init(order.address),
             createdAt: order.createdAt, subOrders: try order.subOrders.map { try .init($0, audience: audience) },
-            payments: try payments.map(Components.Schemas.Payment.init), refunds: [],
+            payments: try order.payments.map(Components.Schemas.Payment.init), refunds: try order.refunds.map(Components.Schemas.Refund.init),
             timeline: try order.timeline.map(Components.Schemas.TimelineEvent.init))
     }
 }

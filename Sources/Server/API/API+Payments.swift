@@ -19,13 +19,34 @@ extension API {
     /// Daraja's STK result. The secret path is compared in constant time; a wrong one is 404 like
     /// any unknown route, so the callback's existence is not revealed.
     func receiveMpesaCallback(_ input: Operations.ReceiveMpesaCallback.Input) async throws -> Operations.ReceiveMpesaCallback.Output {
-        let mpesa = services.config.mpesa
-        guard Self.constantTimeEqual(input.path.secret, mpesa.callbackSecret.revealed),
-            mpesa.callbackAllowlist.isEmpty || mpesa.callbackAllowlist.contains(RequestInfo.current.clientIP)
-        else { throw Problem.notFound("Route") }
+        try checkDarajaCaller(secret: input.path.secret)
         guard case .json(let container) = input.body else { throw Problem.malformedRequest("Expected a JSON body.") }
         try await services.payments.handleCallback(try JSONEncoder().encode(container))
-        return .ok(.init(body: .json(.init(resultCode: 0, resultDesc: "Accepted"))))
+        return .ok(.init(body: .json(.accepted)))
+    }
+
+    /// Daraja's B2C result for a refund payout, behind the same secret path.
+    func receiveB2CResult(_ input: Operations.ReceiveB2CResult.Input) async throws -> Operations.ReceiveB2CResult.Output {
+        try checkDarajaCaller(secret: input.path.secret)
+        guard case .json(let container) = input.body else { throw Problem.malformedRequest("Expected a JSON body.") }
+        try await services.payouts.handleResult(try JSONEncoder().encode(container))
+        return .ok(.init(body: .json(.accepted)))
+    }
+
+    func receiveB2CTimeout(_ input: Operations.ReceiveB2CTimeout.Input) async throws -> Operations.ReceiveB2CTimeout.Output {
+        try checkDarajaCaller(secret: input.path.secret)
+        guard case .json(let container) = input.body else { throw Problem.malformedRequest("Expected a JSON body.") }
+        try await services.payouts.handleTimeout(try JSONEncoder().encode(container))
+        return .ok(.init(body: .json(.accepted)))
+    }
+
+    /// Daraja's callbacks come to a path ending in our secret (compared in constant time) and,
+    /// when an allowlist is set, from its addresses; anything else is 404, like an unknown route.
+    private func checkDarajaCaller(secret: String) throws {
+        let mpesa = services.config.mpesa
+        guard Self.constantTimeEqual(secret, mpesa.callbackSecret.revealed),
+            mpesa.callbackAllowlist.isEmpty || mpesa.callbackAllowlist.contains(RequestInfo.current.clientIP)
+        else { throw Problem.notFound("Route") }
     }
 
     func getPayment(_ input: Operations.GetPayment.Input) async throws -> Operations.GetPayment.Output {
@@ -64,6 +85,10 @@ extension API {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(expected.utf8), using: key)
         return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Data(given.utf8), using: key)
     }
+}
+
+extension Components.Schemas.DarajaAcknowledgement {
+    static let accepted = Self(resultCode: 0, resultDesc: "Accepted")
 }
 
 extension Components.Schemas.Payment {

@@ -1,14 +1,13 @@
-import Daraja
 import Foundation
 
 /// Text from Daraja that PostgreSQL cannot store or no M-Pesa value would hold: control
 /// characters of C0 (NUL above all). Kept visible as `\u0000`-style escapes, never dropped.
-enum ControlCharacters {
-    static func contains(_ text: String?) -> Bool {
+public enum ControlCharacters {
+    public static func contains(_ text: String?) -> Bool {
         text?.unicodeScalars.contains { $0.value < 0x20 } ?? false
     }
 
-    static func escaping(_ text: String) -> String {
+    public static func escaping(_ text: String) -> String {
         var escaped = ""
         for scalar in text.unicodeScalars {
             if scalar.value < 0x20 {
@@ -22,7 +21,7 @@ enum ControlCharacters {
 
     /// A JSON document with every string's control characters escaped as text, so it stores in
     /// `jsonb`; a body that is not JSON at all is kept as one escaped string.
-    static func escaping(json body: Data) -> String {
+    public static func escaping(json body: Data) -> String {
         func clean(_ value: Any) -> Any {
             switch value {
             case let text as String: escaping(text)
@@ -38,21 +37,3 @@ enum ControlCharacters {
     }
 }
 
-extension STKCallback {
-    var holdsControlCharacters: Bool {
-        [merchantRequestID, checkoutRequestID, resultCode, resultDescription, payment?.receiptNumber, payment?.phoneNumber,
-         payment?.transactionTimestamp].contains { ControlCharacters.contains($0) }
-    }
-
-    var escapingControlCharacters: STKCallback {
-        var escaped = self
-        escaped.merchantRequestID = ControlCharacters.escaping(merchantRequestID)
-        escaped.checkoutRequestID = ControlCharacters.escaping(checkoutRequestID)
-        escaped.resultCode = ControlCharacters.escaping(resultCode)
-        escaped.resultDescription = ControlCharacters.escaping(resultDescription)
-        escaped.payment?.receiptNumber = payment?.receiptNumber.map(ControlCharacters.escaping)
-        escaped.payment?.phoneNumber = payment?.phoneNumber.map(ControlCharacters.escaping)
-        escaped.payment?.transactionTimestamp = payment?.transactionTimestamp.map(ControlCharacters.escaping)
-        return escaped
-    }
-}
