@@ -199,11 +199,17 @@ public struct DarajaSimulator: Sendable {
         let resultURL = try fields.url("ResultURL")
         if let occasion = fields.members["Occassion"]?.text, occasion.count > 100 { throw .invalid("Occassion") }
 
+        let payout = SimulatorState.HeldCallback.Subject.payout(originatorConversationID: originatorConversationID)
+        if let conversationID = await state.repeatedPayout(originatorConversationID) {
+            releaseLater(payout)
+            return Self.b2cAccepted(conversationID: conversationID, originatorConversationID: originatorConversationID)
+        }
         // Daraja accepts a bad credential and reports it in the result, as 2001.
         let credentialAccepted = configuration.initiatorCredentials?.accepts(securityCredential) ?? true
+        let steered = await state.payoutOutcome(forPhone: phone).map { (code: $0.resultCode, description: $0.resultDescription) }
         let outcome: (code: Int, description: String) =
             credentialAccepted
-            ? SimulatedOutcome.b2cResult(forPhone: phone)
+            ? steered ?? SimulatedOutcome.b2cResult(forPhone: phone)
             : (SimulatedOutcome.wrongPIN.resultCode, SimulatedOutcome.wrongPIN.resultDescription)
         let conversationID = SimulatorIDs.conversationID(sequence: await state.nextSequence(), at: state.now())
         let transactionID = await state.uniqueReceipt()
@@ -212,10 +218,14 @@ public struct DarajaSimulator: Sendable {
                 originatorConversationID: originatorConversationID, conversationID: conversationID, transactionID: transactionID,
                 amount: amount, phone: phone, queueTimeOutURL: queueTimeOutURL),
             code: outcome.code, description: outcome.description, completedAt: state.now())
-        let payout = SimulatorState.HeldCallback.Subject.payout(originatorConversationID: originatorConversationID)
-        await state.hold(JSONResponse.encode(result), to: resultURL, for: payout)
+        await state.recordPayout(
+            originatorConversationID, conversationID: conversationID, result: JSONResponse.encode(result), resultURL: resultURL)
         releaseLater(payout)
-        return JSONResponse.make([
+        return Self.b2cAccepted(conversationID: conversationID, originatorConversationID: originatorConversationID)
+    }
+
+    private static func b2cAccepted(conversationID: String, originatorConversationID: String) -> Response {
+        JSONResponse.make([
             "ConversationID": .string(conversationID),
             "OriginatorConversationID": .string(originatorConversationID),
             "ResponseCode": "0",

@@ -50,6 +50,10 @@ public actor SimulatorState {
     /// Oldest first, so releasing keeps the order in which they were decided.
     private var heldCallbacks: [HeldCallback] = []
     private var outcomesByPhone: [String: SimulatedOutcome] = [:]
+    private var payoutOutcomesByPhone: [String: SimulatedOutcome] = [:]
+    /// Payouts by OriginatorConversationID: a request repeating one is answered as the first
+    /// was and pays nothing more (the ID is the caller's idempotency key).
+    private var payouts: [String: (conversationID: String, result: Data, resultURL: String)] = [:]
     private var outcomesByCheckoutRequestID: [String: SimulatedOutcome] = [:]
     /// Daraja keeps one valid token per app: issuing one invalidates the previous.
     private var currentToken: (value: String, expiresAt: Date)?
@@ -88,6 +92,14 @@ public actor SimulatorState {
     public func setOutcome(_ outcome: SimulatedOutcome, forCheckoutRequestID checkoutRequestID: String) {
         outcomesByCheckoutRequestID[checkoutRequestID] = outcome
     }
+
+    /// Overrides the B2C outcome for payouts to `phone` (`2547XXXXXXXX`) requested from now on.
+    public func setPayoutOutcome(_ outcome: SimulatedOutcome, forPhone phone: String) {
+        payoutOutcomesByPhone[phone] = outcome
+    }
+
+    /// How many distinct payouts were requested (repeats of an OriginatorConversationID not counted).
+    public var payoutCount: Int { payouts.count }
 
     /// Kills the current access token, as when Daraja expires it early.
     public func expireTokens() {
@@ -171,6 +183,26 @@ public actor SimulatorState {
         for _ in 0..<outcome.callbackCount {
             hold(body, to: push.callbackURL, for: .push(checkoutRequestID: checkoutRequestID))
         }
+    }
+
+    func payoutOutcome(forPhone phone: String) -> SimulatedOutcome? {
+        payoutOutcomesByPhone[phone]
+    }
+
+    /// The payout this OriginatorConversationID asked for already, if any. Its result is held
+    /// again when it was delivered, as Daraja would report the same transaction again.
+    func repeatedPayout(_ originatorConversationID: String) -> String? {
+        guard let payout = payouts[originatorConversationID] else { return nil }
+        let subject = HeldCallback.Subject.payout(originatorConversationID: originatorConversationID)
+        if !heldCallbacks.contains(where: { $0.subject == subject }) {
+            hold(payout.result, to: payout.resultURL, for: subject)
+        }
+        return payout.conversationID
+    }
+
+    func recordPayout(_ originatorConversationID: String, conversationID: String, result: Data, resultURL: String) {
+        payouts[originatorConversationID] = (conversationID, result, resultURL)
+        hold(result, to: resultURL, for: .payout(originatorConversationID: originatorConversationID))
     }
 
     func uniqueReceipt() -> String {

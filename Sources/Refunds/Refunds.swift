@@ -118,6 +118,16 @@ public struct Refunds: Sendable {
                     detail: "A refund is asked for a delivered parcel, or with reason not_delivered for one at your hub or on its way.",
                     extensions: ["current_status": .string(status.rawValue)])
             }
+            // One open request per sub-order at a time (under the sub-order's lock); automatic
+            // refunds are the system's and do not count.
+            let open = try await connection.exec(
+                """
+                SELECT 1 FROM refunds WHERE sub_order_id = \(request.subOrderID) AND NOT automatic
+                  AND status IN ('requested', 'approved', 'paying', 'failed')
+                """, logger: logger)
+            guard open.isEmpty else {
+                throw Problem.conflict("This parcel has a refund request open already.", code: "refund_already_open")
+            }
             let refundable: Int64 = try parcel.get("refundable_cents")
             guard refundable > 0 else {
                 throw Problem(
@@ -131,18 +141,14 @@ public struct Refunds: Sendable {
                 try await connection.exec("SELECT phone FROM payments WHERE id = \(id)", logger: logger)[0].decode(String.self)
             } ?? parcel.get("address_phone")
             let refundID = UUID()
-            do {
-                try await connection.exec(
-                    """
-                    INSERT INTO refunds (id, sub_order_id, order_id, payment_id, status, reason, details, amount_cents, automatic,
-                                         requested_by, evidence_urls, payee_phone, created_at, updated_at)
-                    VALUES (\(refundID), \(request.subOrderID), \(try parcel.get("order_id", as: UUID.self)), \(paymentID), 'requested',
-                            \(request.reason.rawValue), \(details), \(min(amount, refundable)), false, \(customer.userID),
-                            \(request.evidenceURLs), \(payee), \(now), \(now))
-                    """, logger: logger)
-            } catch where DatabaseError.uniqueViolation(error) == "refunds_one_open_request" {
-                throw Problem.conflict("This parcel has a refund request open already.", code: "refund_already_open")
-            }
+            try await connection.exec(
+                """
+                INSERT INTO refunds (id, sub_order_id, order_id, payment_id, status, reason, details, amount_cents, automatic,
+                                     requested_by, evidence_urls, payee_phone, created_at, updated_at)
+                VALUES (\(refundID), \(request.subOrderID), \(try parcel.get("order_id", as: UUID.self)), \(paymentID), 'requested',
+                        \(request.reason.rawValue), \(details), \(min(amount, refundable)), false, \(customer.userID),
+                        \(request.evidenceURLs), \(payee), \(now), \(now))
+                """, logger: logger)
             try await connection.exec(
                 """
                 WITH items AS (

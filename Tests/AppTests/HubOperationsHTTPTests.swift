@@ -224,8 +224,9 @@ func withHubs(_ body: @escaping @Sendable (HubCast) async throws -> Void) async 
             try await world.put(world.products[1][0], 2)
             let cod = try await world.checkout(method: .cod).order.subOrders[0]
             try await world.put(world.products[0][0], 3)
-            let prepaid = try await world.checkout(method: .mpesa).order.subOrders[0]
-            try await world.force(prepaid.id, to: .placed)
+            let prepaidOrder = try await world.checkout(method: .mpesa).order
+            let prepaid = prepaidOrder.subOrders[0]
+            try await world.payByMpesa(prepaidOrder)
             try await cast.bringOutForDelivery(cod)
             try await cast.bringOutForDelivery(prepaid)
 

@@ -141,12 +141,11 @@ import Testing
 
     @Test func cancellingOrRejectingAPaidParcelOwesAnAutomaticRefund() async throws {
         try await World.with { world in
-            // Setup: a prepaid order with two parcels (paid: the payments issue moves them to placed)
-            // and an unpaid M-Pesa order.
+            // Setup: a prepaid order with two parcels and an unpaid M-Pesa order.
             try await world.put(world.products[0][0], 1)
             try await world.put(world.products[1][0], 1)
             let paid = try await world.checkout(method: .mpesa).order
-            for subOrder in paid.subOrders { try await world.force(subOrder.id, to: .placed) }
+            try await world.payByMpesa(paid)
             try await world.put(world.products[2][0], 1)
             let unpaid = try await world.checkout(method: .mpesa).order
             let rejectedParcel = paid.subOrders.first { $0.merchantID == world.merchants[1] }!

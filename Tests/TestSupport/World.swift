@@ -128,6 +128,68 @@ public struct World: Sendable {
         try await AccessTokens(secret: services.config.jwtSecret, lifetime: services.config.accessTokenTTL).issue(for: user, now: Date())
     }
 
+    /// Pays what the order waits for by M-Pesa, through the payment's real success path (a
+    /// pending payment, then Daraja's success callback for it): the money is allocated and the
+    /// order released. Returns the payment's id.
+    @discardableResult
+    public func payByMpesa(_ order: Order, phone: String = "254712345600", receivedCents: Int64? = nil) async throws -> UUID {
+        let payment = UUID()
+        let checkout = "ws_CO_test_\(payment.uuidString.lowercased())"
+        _ = try await database.query(
+            """
+            INSERT INTO payments (id, order_id, status, amount_cents, phone, checkout_request_id)
+            SELECT \(payment), \(order.id), 'pending', sum(total_cents), \(phone), \(checkout)
+            FROM sub_orders WHERE order_id = \(order.id) AND status = 'awaiting_payment'
+            """)
+        let amount = try await database.query("SELECT amount_cents FROM payments WHERE id = \(payment)")[0].decode(Int64.self)
+        try await services.payments.handleCallback(Self.successCallback(checkout, cents: receivedCents ?? amount, receipt: "R\(payment.uuidString.prefix(9))"))
+        return payment
+    }
+
+    /// Daraja's STK success callback body.
+    public static func successCallback(_ checkoutRequestID: String, cents: Int64, receipt: String) -> Data {
+        Data(
+            """
+            {"Body": {"stkCallback": {"MerchantRequestID": "m-\(checkoutRequestID)", "CheckoutRequestID": "\(checkoutRequestID)",
+             "ResultCode": 0, "ResultDesc": "The service request is processed successfully.",
+             "CallbackMetadata": {"Item": [{"Name": "Amount", "Value": \(cents / 100)}, {"Name": "MpesaReceiptNumber", "Value": "\(receipt)"},
+              {"Name": "TransactionDate", "Value": 20261201101010}, {"Name": "PhoneNumber", "Value": 254712345600}]}}}}
+            """.utf8)
+    }
+
+    /// Takes a placed parcel the whole road to the customer's door through the lifecycle: its
+    /// merchant accepts, the hubs receive and carry it, and it is handed over with its code
+    /// (and, for cash on delivery, its total collected).
+    public func deliver(_ parcel: SubOrder, paymentMethod: PaymentMethod) async throws {
+        let lifecycle = services.orders.lifecycle
+        guard let merchant = zip(merchants, merchantUsers).first(where: { $0.0 == parcel.merchantID })?.1,
+            let code = parcel.handoverCode
+        else { throw WorldError.unknownParcel }
+        let origin = Actor(userID: try await staff(at: parcel.originHub.id, "Origin \(parcel.number)"), role: .hubStaff, hubID: parcel.originHub.id)
+        let destination = Actor(
+            userID: try await staff(at: parcel.destinationHub.id, "Destination \(parcel.number)"), role: .hubStaff,
+            hubID: parcel.destinationHub.id)
+        let rider = PhoneNumber(normalising: "0799000000")
+        try await database.transaction { connection in
+            try await lifecycle.accept(parcel.id, merchantID: parcel.merchantID, actor: Actor(userID: merchant, role: .merchant), on: connection)
+            try await lifecycle.receive(parcel.id, accepted: true, note: nil, actor: origin, on: connection)
+            if parcel.originHub.id != parcel.destinationHub.id {
+                try await lifecycle.dispatch(parcel.id, actor: origin, on: connection)
+                try await lifecycle.receive(parcel.id, accepted: true, note: nil, actor: destination, on: connection)
+            }
+            guard let rider else { throw WorldError.unknownParcel }
+            try await lifecycle.sendOutForDelivery(parcel.id, riderName: "Rider", riderPhone: rider, actor: destination, on: connection)
+            let outcome = try await lifecycle.deliver(
+                parcel.id, handoverCode: code, codCollectedCents: paymentMethod == .cod ? parcel.totalCents : nil, actor: destination,
+                on: connection)
+            guard outcome == .delivered else { throw WorldError.notDelivered }
+        }
+    }
+
+    public enum WorldError: Error {
+        case unknownParcel, notDelivered
+    }
+
     /// Moves a sub-order's status directly, standing in for the hub transitions other tests cover.
     public func force(_ subOrder: UUID, to status: SubOrderStatus) async throws {
         _ = try await database.query("UPDATE sub_orders SET status = \(status.rawValue) WHERE id = \(subOrder)")

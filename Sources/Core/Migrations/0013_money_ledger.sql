@@ -55,9 +55,6 @@ ALTER TABLE refunds
 CREATE UNIQUE INDEX refunds_originator_conversation_key ON refunds (originator_conversation_id)
     WHERE originator_conversation_id IS NOT NULL;
 CREATE UNIQUE INDEX refunds_receipt_key ON refunds (mpesa_receipt) WHERE mpesa_receipt IS NOT NULL;
--- A customer has one open request per sub-order at a time; automatic refunds are the system's.
-CREATE UNIQUE INDEX refunds_one_open_request ON refunds (sub_order_id)
-    WHERE NOT automatic AND status IN ('requested', 'approved', 'paying', 'failed');
 CREATE INDEX refunds_order_idx ON refunds (order_id);
 CREATE INDEX refunds_payment_idx ON refunds (payment_id) WHERE payment_id IS NOT NULL;
 CREATE INDEX refunds_requested_by_idx ON refunds (requested_by, created_at DESC, id DESC) WHERE requested_by IS NOT NULL;
@@ -82,12 +79,12 @@ SELECT s.id AS sub_order_id, s.order_id,
     paid.cents - refunded.committed AS refundable_cents
 FROM sub_orders s
 CROSS JOIN LATERAL (
-    SELECT coalesce((SELECT sum(a.amount_cents) FROM payment_allocations a WHERE a.sub_order_id = s.id), 0)
-         + coalesce((SELECT c.amount_cents FROM cod_collections c WHERE c.sub_order_id = s.id), 0) AS cents
+    SELECT (coalesce((SELECT sum(a.amount_cents) FROM payment_allocations a WHERE a.sub_order_id = s.id), 0)
+          + coalesce((SELECT c.amount_cents FROM cod_collections c WHERE c.sub_order_id = s.id), 0))::bigint AS cents
 ) paid
 CROSS JOIN LATERAL (
-    SELECT coalesce(sum(r.amount_cents) FILTER (WHERE r.status IN ('approved', 'paying', 'paid', 'failed')), 0) AS committed,
-           coalesce(sum(r.amount_cents) FILTER (WHERE r.status = 'paid'), 0) AS paid_out
+    SELECT coalesce(sum(r.amount_cents) FILTER (WHERE r.status IN ('approved', 'paying', 'paid', 'failed')), 0)::bigint AS committed,
+           coalesce(sum(r.amount_cents) FILTER (WHERE r.status = 'paid'), 0)::bigint AS paid_out
     FROM refunds r WHERE r.sub_order_id = s.id
 ) refunded;
 
