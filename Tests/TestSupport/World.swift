@@ -186,6 +186,33 @@ public struct World: Sendable {
         }
     }
 
+    /// Takes a placed parcel out to the door, where the customer refuses it, and back to its
+    /// merchant (the return leg).
+    public func returnToMerchant(_ parcel: SubOrder) async throws {
+        let lifecycle = services.orders.lifecycle
+        guard let merchant = zip(merchants, merchantUsers).first(where: { $0.0 == parcel.merchantID })?.1,
+            let rider = PhoneNumber(normalising: "0799000000")
+        else { throw WorldError.unknownParcel }
+        let origin = Actor(userID: try await staff(at: parcel.originHub.id, "Origin \(parcel.number) return"), role: .hubStaff, hubID: parcel.originHub.id)
+        let destination = Actor(
+            userID: try await staff(at: parcel.destinationHub.id, "Destination \(parcel.number) return"), role: .hubStaff,
+            hubID: parcel.destinationHub.id)
+        try await database.transaction { connection in
+            try await lifecycle.accept(parcel.id, merchantID: parcel.merchantID, actor: Actor(userID: merchant, role: .merchant), on: connection)
+            try await lifecycle.receive(parcel.id, accepted: true, note: nil, actor: origin, on: connection)
+            if parcel.originHub.id != parcel.destinationHub.id {
+                try await lifecycle.dispatch(parcel.id, actor: origin, on: connection)
+                try await lifecycle.receive(parcel.id, accepted: true, note: nil, actor: destination, on: connection)
+            }
+            try await lifecycle.sendOutForDelivery(parcel.id, riderName: "Rider", riderPhone: rider, actor: destination, on: connection)
+            try await lifecycle.attemptFailed(parcel.id, reason: .customerRefused, note: nil, actor: destination, on: connection)
+            if parcel.originHub.id != parcel.destinationHub.id {
+                try await lifecycle.dispatchReturn(parcel.id, actor: destination, on: connection)
+            }
+            try await lifecycle.completeReturn(parcel.id, actor: origin, on: connection)
+        }
+    }
+
     public enum WorldError: Error {
         case unknownParcel, notDelivered
     }
