@@ -47,7 +47,11 @@ public struct BackgroundJobs: Service {
     }
 
     public func run() async throws {
-        guard services.config.jobWorkers > 0 else { return }
+        guard services.config.jobWorkers > 0 else {
+            // No workers: stay up until shutdown, since a service that returns stops the whole group.
+            try? await gracefulShutdown()
+            return
+        }
         try await schedulePeriodicJobs()
         let runner = self.runner
         let workers = services.config.jobWorkers
