@@ -114,6 +114,8 @@ cmd_checkout() {
     log "warm-up: 8 clients for ${WARMUP}s"
     bench_load closed --customers "$BENCH_RUN_DIR/customers.json" --clients 8 --duration "$WARMUP" \
         --out "$BENCH_RUN_DIR/warmup.json" --label warmup
+    log "the idle service's CPU for 5s"
+    bench_measure "$BENCH_RUN_DIR/idle.json" "$BENCH_RUN_DIR/none" -- sleep 5
     closed_run 1 closed-1
     closed_run "$BENCH_POOL_SIZE" "closed-$BENCH_POOL_SIZE"
     [ "$BENCH_POOL_SIZE" = 8 ] || closed_run 8 closed-8
@@ -212,9 +214,9 @@ cmd_profile() {
     wait "$recorder" || true
     local demangle="cat"
     command -v swift-demangle >/dev/null && demangle="swift-demangle --simplified"
-    perf report -i "$BENCH_RUN_DIR/perf.data" --no-children --sort dso,symbol --stdio --percent-limit 0.5 2>/dev/null \
+    perf report -i "$BENCH_RUN_DIR/perf.data" --no-children --sort dso,symbol -g none --stdio --percent-limit 0.3 2>/dev/null \
         | $demangle > "$BENCH_RUN_DIR/profile-self.txt"
-    perf report -i "$BENCH_RUN_DIR/perf.data" --children --sort symbol --stdio -g none --percent-limit 2 2>/dev/null \
+    perf report -i "$BENCH_RUN_DIR/perf.data" --children --sort symbol --stdio -g none --percent-limit 1 2>/dev/null \
         | $demangle > "$BENCH_RUN_DIR/profile-children.txt"
     perf report -i "$BENCH_RUN_DIR/perf.data" --no-children --sort dso --stdio 2>/dev/null > "$BENCH_RUN_DIR/profile-dso.txt"
     cp "$BENCH_RUN_DIR/profile-load.json" "$BENCH_OUT"

@@ -109,6 +109,20 @@ def vm_hwm_mb(pid):
     return None
 
 
+def context_switches(pid):
+    """Voluntary and involuntary context switches of all the process's threads so far."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/status") as f:
+                for line in f:
+                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                        total += int(line.split()[1])
+        except FileNotFoundError:
+            pass
+    return total
+
+
 def reset_hwm(pid):
     try:
         with open(f"/proc/{pid}/clear_refs", "w") as f:
@@ -127,6 +141,7 @@ def measure(args, command):
     if args.service_pid:
         reset_hwm(args.service_pid)
     before = {"service": proc_cpu(args.service_pid) if args.service_pid else 0.0, "postgres": postgres_cpu(postmaster),
+              "switches": context_switches(args.service_pid) if args.service_pid else 0,
               "children": resource.getrusage(resource.RUSAGE_CHILDREN), "db": pg_counters(args.db, args.database)}
     started = time.monotonic()
     result = subprocess.run(command, capture_output=True, text=True)
@@ -140,6 +155,7 @@ def measure(args, command):
         "postgres_cpu_s": round(postgres_cpu(postmaster) - before["postgres"], 3),
         "driver_cpu_s": round(children.ru_utime + children.ru_stime - before["children"].ru_utime - before["children"].ru_stime, 3),
         "service_peak_rss_mb": vm_hwm_mb(args.service_pid) if args.service_pid else None,
+        "service_context_switches": (context_switches(args.service_pid) - before["switches"]) if args.service_pid else None,
         "deadlocks": db["deadlocks"] - before["db"]["deadlocks"],
         "db_commits": db["commits"] - before["db"]["commits"],
         "db_rollbacks": db["rollbacks"] - before["db"]["rollbacks"],
@@ -160,6 +176,7 @@ def cmd_measure(args):
         figures["service_cpu_ms_per_checkout"] = round(figures["service_cpu_s"] * 1000 / checkouts, 3)
         figures["postgres_cpu_ms_per_checkout"] = round(figures["postgres_cpu_s"] * 1000 / checkouts, 3)
         figures["loadgen_cpu_ms_per_checkout"] = round(loadgen.get("loadgen_cpu_s", 0) * 1000 / checkouts, 3)
+        figures["service_context_switches_per_checkout"] = round(figures["service_context_switches"] / checkouts, 1)
     with open(args.out, "w") as f:
         json.dump(loadgen, f, indent=2, sort_keys=True)
 
@@ -465,11 +482,17 @@ def cmd_explain(args):
             if record["message"].startswith("duration:") and "plan:" in record["message"]:
                 texts.append(record["message"])
         plans[name] = texts
-        seq = [t for t in texts if re.search(r"Seq Scan on products", t)]
-        flagged[name] = bool(seq)
+        if not texts:
+            flagged[name] = "no_plan"
+        elif any(re.search(r"Seq Scan on products", t) for t in texts):
+            flagged[name] = "seq_scan"
+        elif any(re.search(r"Index (Only )?Scan (Backward )?using \S+ on products|Bitmap Index Scan on products_", t) for t in texts):
+            flagged[name] = "index"
+        else:
+            flagged[name] = "no_products_index"
     with open(args.out, "w") as f:
         for name, texts in plans.items():
-            f.write(f"===== {name}{'   <-- Seq Scan on products' if flagged[name] else ''}\n")
+            f.write(f"===== {name}{'' if flagged[name] == 'index' else '   <-- ' + flagged[name]}\n")
             for text in texts:
                 f.write(text + "\n\n")
     print(json.dumps(flagged))
@@ -487,7 +510,7 @@ def pick(d, *path):
 
 def cmd_checkout_report(args):
     runs = {}
-    for name in ["closed-1", "closed-8", "closed-32", "open", "ceiling", "hot", "trace", "warmup"]:
+    for name in ["closed-1", "closed-8", "closed-32", "open", "ceiling", "hot", "trace", "warmup", "idle"]:
         path = os.path.join(args.dir, name + ".json")
         if os.path.exists(path):
             runs[name] = json.load(open(path))
@@ -518,6 +541,8 @@ def cmd_checkout_report(args):
             "service": pick(run, "process", "service_cpu_ms_per_checkout"),
             "postgres": pick(run, "process", "postgres_cpu_ms_per_checkout"),
             "loadgen": pick(run, "process", "loadgen_cpu_ms_per_checkout")}
+        result.setdefault("service_context_switches_per_checkout", {})[name] = pick(
+            run, "process", "service_context_switches_per_checkout")
     result["cpu_ms_per_checkout"]["ceiling"] = {"postgres": pick(runs, "ceiling", "process", "postgres_cpu_ms_per_checkout"),
                                                 "pgbench": pick(runs, "ceiling", "process", "pgbench_cpu_ms_per_checkout")}
     result["open_loop"] = {"target_rate_per_s": pick(runs, "open", "target_rate_per_s"),
@@ -532,7 +557,18 @@ def cmd_checkout_report(args):
                              "stock_left": checks.get("hot_stock_left"), "burst_ms": hot.get("burst_ms"),
                              "checkout_p50_ms": pick(hot, "requests", "checkout", "p50_ms"),
                              "checkout_p99_ms": pick(hot, "requests", "checkout", "p99_ms")}
+    idle = pick(runs, "idle", "process") or {}
+    result["service_idle_cpu_percent"] = round(idle["service_cpu_s"] / idle["wall_s"] * 100, 2) if idle.get("wall_s") else None
     result["max_peak_rss_mb"] = max([v for v in result["peak_rss_mb"].values() if v] or [0])
+    hp = result["hot_product"]
+    result["budgets"] = {  # SPEC section 16
+        "ratio_at_32_at_least_0.6": (result["ratio_to_ceiling"]["32"] or 0) >= 0.6,
+        "open_loop_checkout_p99_under_25ms": (pick(runs, "open", "requests", "checkout", "p99_ms") or 1e9) < 25,
+        "peak_rss_under_200mb": result["max_peak_rss_mb"] < 200,
+        "no_oversell_no_deadlock": checks.get("negative_stock") == 0 and checks.get("oversold_products") == 0
+        and checks.get("deadlocks_total") == 0,
+        "hot_product_exact": hp["sold"] == 50 and hp["out_of_stock_409"] == (hp["buyers"] or 0) - 50 and hp["other_errors"] == 0,
+    }
     with open(args.out, "w") as f:
         json.dump(result, f, indent=2, sort_keys=True)
     print_checkout(result)
@@ -560,7 +596,9 @@ def print_checkout(r):
     h = r["hot_product"]
     print(f"hot product: {h['buyers']} buyers, stock 50: {h['sold']} sold, {h['out_of_stock_409']} out_of_stock, "
           f"{h['other_errors']} other errors, {h['stock_left']} left, burst {h['burst_ms']} ms")
+    print(f"idle service: {r['service_idle_cpu_percent']}% of a core; peak RSS {r['max_peak_rss_mb']} MB")
     print(f"checks: {json.dumps(r['checks'])}")
+    print("budgets: " + ", ".join(f"{k} {'PASS' if v else 'FAIL'}" for k, v in r["budgets"].items()))
 
 
 def cmd_catalog_report(args):
@@ -570,14 +608,15 @@ def cmd_catalog_report(args):
     for name, figures in sorted(run.get("requests", {}).items()):
         queries[name] = {k: figures[k] for k in ("p50_ms", "p99_ms", "p999_ms", "max_ms", "count")}
         queries[name]["requests_per_s"] = run.get("requests_per_s", {}).get(name)
-        queries[name]["seq_scan_on_products"] = flagged.get(name)
+        queries[name]["plan"] = flagged.get(name, "no_plan")
         queries[name]["p99_under_20ms"] = figures["p99_ms"] < 20
     result = {"kind": "catalog", "git": args.git, "products": args.products,
               "when": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
               "clients": run.get("clients"), "errors": run.get("errors"), "queries": queries,
               "worst_p99_ms": max(q["p99_ms"] for q in queries.values()),
               "all_p99_under_20ms": all(q["p99_under_20ms"] for q in queries.values()),
-              "any_seq_scan_on_products": any(flagged.values()), "process": run.get("process"),
+              "any_seq_scan_on_products": any(v == "seq_scan" for v in flagged.values()),
+              "plans_missing": sorted(k for k, v in flagged.items() if v == "no_plan"), "process": run.get("process"),
               "plans_file": os.path.join(args.dir, "plans.txt")}
     with open(args.out, "w") as f:
         json.dump(result, f, indent=2, sort_keys=True)
@@ -585,7 +624,7 @@ def cmd_catalog_report(args):
     print(f"{'query':<32} {'p50 ms':>7} {'p99 ms':>7} {'p99.9':>7} {'req/s':>7}  plan")
     for name, q in queries.items():
         print(f"{name:<32} {q['p50_ms']:>7.2f} {q['p99_ms']:>7.2f} {q['p999_ms']:>7.2f} {q['requests_per_s'] or 0:>7.0f}  "
-              f"{'SEQ SCAN on products' if q['seq_scan_on_products'] else 'index'}{'' if q['p99_under_20ms'] else '  p99 OVER 20 ms'}")
+              f"{q['plan'].upper() if q['plan'] != 'index' else 'index'}{'' if q['p99_under_20ms'] else '  p99 OVER 20 ms'}")
     print(f"errors {result['errors']}; plans in {result['plans_file']}")
 
 

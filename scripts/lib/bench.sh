@@ -53,7 +53,7 @@ bench_start_postgres() {
     if [ "$(id -u)" = 0 ]; then chmod 755 "$BENCH_PG_DIR"; fi
     start_cluster "$BENCH_PG_DIR/data" "$BENCH_PG_PORT" durable \
         "-c logging_collector=on -c log_destination=csvlog -c log_directory=log -c log_filename=server.log \
-         -c shared_preload_libraries=auto_explain -c auto_explain.log_min_duration=-1"
+         -c shared_preload_libraries=auto_explain"
     BENCH_DB=bench
     BENCH_DB_URL="postgres://postgres@127.0.0.1:$BENCH_PG_PORT/$BENCH_DB"
     BENCH_LOG="$BENCH_PG_DIR/data/log/server.csv"
