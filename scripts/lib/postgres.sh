@@ -44,10 +44,11 @@ port_in_use() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# start_cluster DIR PORT [throwaway]: creates the cluster on first use, starts it, waits until
-# it accepts connections. A throwaway cluster trades durability for speed (tests only).
+# start_cluster DIR PORT [throwaway|durable [EXTRA_OPTIONS]]: creates the cluster on first use,
+# starts it, waits until it accepts connections. A throwaway cluster trades durability for speed
+# (tests only). EXTRA_OPTIONS are more server options (`-c name=value ...`).
 start_cluster() {
-    local dir=$1 port=$2 mode=${3:-durable}
+    local dir=$1 port=$2 mode=${3:-durable} extra=${4:-}
     local bin
     bin=$(pg_bin)
     if [ ! -f "$dir/PG_VERSION" ]; then
@@ -68,6 +69,7 @@ start_cluster() {
         if [ "$mode" = throwaway ]; then
             options="$options -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         fi
+        if [ -n "$extra" ]; then options="$options $extra"; fi
         log "starting PostgreSQL on 127.0.0.1:$port"
         as_pg_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 -o "$options" start >/dev/null
     fi
