@@ -90,7 +90,7 @@ public struct Database: Sendable {
                     })
                 }
                 group.addTask {
-                    try await Task.sleep(for: checkpoint)
+                    try await Self.alarm(after: checkpoint)
                     return .checkpoint
                 }
                 defer { group.cancelAll() }
@@ -104,7 +104,7 @@ public struct Database: Sendable {
                             throw Problem.databaseUnavailable
                         }
                         group.addTask {
-                            try await Task.sleep(for: timeout - checkpoint)
+                            try await Self.alarm(after: timeout - checkpoint)
                             return .deadline
                         }
                     case .deadline where !leased.isSet:
@@ -123,6 +123,19 @@ public struct Database: Sendable {
             logger.warning("database pool refused a connection", metadata: ["error": "\(error)"])
             pools.reportUnreachable()
             throw Problem.databaseUnavailable
+        }
+    }
+
+    /// Returns after `delay`, on an event loop's timer. Cancelling removes the timer at once; a
+    /// cancelled `Task.sleep` would still fire later and wake a thread, once for every database
+    /// call, which showed in the checkout profile.
+    static func alarm(after delay: Duration) async throws {
+        let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
+        let scheduled = PostgresClient.defaultEventLoopGroup.any().scheduleTask(in: .nanoseconds(nanoseconds)) {}
+        try await withTaskCancellationHandler {
+            try await scheduled.futureResult.get()
+        } onCancel: {
+            scheduled.cancel()
         }
     }
 
