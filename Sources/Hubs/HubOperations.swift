@@ -45,13 +45,19 @@ public struct HubOperations: Sendable {
         self.effects = effects
     }
 
+    /// The parcels touching the hub, newest first, by queue or status; `number` finds a
+    /// sub-order by its number, or every sub-order of a master order by the order's number.
     public func parcels(
-        at hubID: UUID, queue: Queue?, status: SubOrderStatus?, page: PageRequest
+        at hubID: UUID, queue: Queue?, status: SubOrderStatus?, number: String? = nil, page: PageRequest
     ) async throws -> Page<SubOrder> {
         var query = FilterQuery()
         let hub = try query.bind(hubID)
         query.filter(queue?.condition(hub: hub) ?? "(s.origin_hub_id = \(hub) OR s.destination_hub_id = \(hub))")
         if let status { query.filter("s.status = \(try query.bind(status.rawValue))") }
+        if let number = number?.trimmingCharacters(in: .whitespaces).uppercased(), !number.isEmpty {
+            let bound = try query.bind(number)
+            query.filter("(s.number = \(bound) OR s.order_id = (SELECT o.id FROM orders o WHERE o.number = \(bound)))")
+        }
         if let after = page.after {
             query.filter("(s.created_at, s.id) < (\(try query.bind(after.createdAt)), \(try query.bind(after.id)))")
         }
@@ -61,6 +67,15 @@ public struct HubOperations: Sendable {
         ).map { try $0.decode(UUID.self) }
         let parcels = try await orders.subOrders(ids, scope: .admin)
         return Page(fetched: parcels, limit: page.limit) { Cursor(createdAt: $0.createdAt, id: $0.id) }
+    }
+
+    /// One parcel touching the caller's hub; any other is not found.
+    public func parcel(_ id: UUID, by staff: Principal) async throws -> SubOrder {
+        let hubID = try Self.actor(staff).hubID
+        guard let parcel = try await orders.subOrders([id], scope: .admin).first,
+            parcel.originHub.id == hubID || parcel.destinationHub.id == hubID
+        else { throw Problem.notFound("Sub-order") }
+        return parcel
     }
 
     public func receive(_ id: UUID, accepted: Bool, note: String?, by staff: Principal) async throws -> SubOrder {

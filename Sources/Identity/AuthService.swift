@@ -102,7 +102,14 @@ public struct AuthService: Sendable {
             refreshToken: refresh.token, expiresIn: accessTokens.lifetimeSeconds)
     }
 
-    public func login(email rawEmail: String, password: String, clientIP: String) async throws -> Session {
+    public func login(email: String, password: String, clientIP: String) async throws -> Session {
+        try await startSession(userID: try await verifyCredentials(email: email, password: password, clientIP: clientIP), familyID: UUID())
+    }
+
+    /// The active account an email and password belong to, under the login rate limits (per
+    /// client address and per email). The one check behind every sign-in: the API's tokens and
+    /// the console's sessions.
+    public func verifyCredentials(email rawEmail: String, password: String, clientIP: String) async throws -> UUID {
         let email = Self.normaliseEmail(rawEmail)
         try await rateLimiter.hit(
             [("login:ip:\(clientIP)", limits.perIP), ("login:email:\(email)", limits.perEmail)], now: effects.now())
@@ -117,7 +124,7 @@ public struct AuthService: Sendable {
             throw Problem.unauthorized("The email or password is wrong.")
         }
         guard isActive else { throw Problem.unauthorized("This account has been deactivated.") }
-        return try await startSession(userID: userID, familyID: UUID())
+        return userID
     }
 
     /// Rotates a refresh token: the presented one is used up and a new one in the same family
@@ -159,7 +166,12 @@ public struct AuthService: Sendable {
 
     /// The caller behind a bearer token: one indexed lookup for role, active flag, hub and merchant.
     public func authenticate(bearer token: String) async throws -> Principal {
-        let userID = try await accessTokens.verify(token)
+        try await principal(userID: try await accessTokens.verify(token))
+    }
+
+    /// The user as a caller, read afresh: unknown or deactivated users are refused, so a
+    /// deactivation ends every token and console session at once.
+    public func principal(userID: UUID) async throws -> Principal {
         let rows = try await database.query(
             """
             SELECT u.role, hs.hub_id, m.id AS merchant_id

@@ -86,6 +86,10 @@ public struct UserAdministration: Sendable {
                     try await connection.exec(
                         "UPDATE refresh_tokens SET revoked_at = \(now) WHERE user_id = \(id) AND revoked_at IS NULL",
                         logger: logger)
+                    // A later reactivation must not bring old console sessions back.
+                    try await connection.exec(
+                        "UPDATE console_sessions SET revoked_at = \(now) WHERE user_id = \(id) AND revoked_at IS NULL",
+                        logger: logger)
                 }
             }
             guard let user = try await UserQueries.user(id: id, on: connection, logger: logger) else {

@@ -266,7 +266,8 @@ public struct Checkout: Sendable {
             subOrders: parcels.enumerated().map { index, parcel in
                 SubOrder(
                     id: parcel.id, orderID: orderID, orderNumber: number, number: "\(number)-\(index + 1)",
-                    merchantID: parcel.merchantID, merchantName: parcel.merchantName, status: initial, cancelReason: nil,
+                    merchantID: parcel.merchantID, merchantName: parcel.merchantName, status: initial,
+                    paymentMethod: request.paymentMethod, cancelReason: nil,
                     originHub: parcel.origin, destinationHub: plan.destination.hub, itemsTotalCents: parcel.itemsTotalCents,
                     deliveryFeeCents: parcel.feeShareCents, totalCents: parcel.itemsTotalCents + parcel.feeShareCents,
                     commissionCents: parcel.commissionCents, merchantPayoutCents: parcel.itemsTotalCents - parcel.commissionCents,

@@ -75,6 +75,8 @@ public struct SubOrder: Sendable, Equatable {
     public let merchantID: UUID
     public let merchantName: String
     public let status: SubOrderStatus
+    /// The order's payment method: whether cash is collected at the door.
+    public let paymentMethod: PaymentMethod
     public let cancelReason: CancelReason?
     public let originHub: HubSummary
     public let destinationHub: HubSummary

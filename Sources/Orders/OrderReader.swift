@@ -74,7 +74,7 @@ struct OrderReader: Sendable {
             query.query(
                 """
                 SELECT s.id, s.order_id, o.number AS order_number, s.number, s.merchant_id, m.business_name, s.status,
-                       s.cancel_reason, oh.id AS origin_id, oh.code AS origin_code, oh.name AS origin_name,
+                       o.payment_method, s.cancel_reason, oh.id AS origin_id, oh.code AS origin_code, oh.name AS origin_name,
                        dh.id AS destination_id, dh.code AS destination_code, dh.name AS destination_name,
                        s.items_total_cents, s.delivery_fee_cents, s.total_cents, s.commission_cents,
                        s.merchant_payout_cents, s.created_at, s.rider_name, s.rider_phone, o.address_id,
@@ -91,6 +91,7 @@ struct OrderReader: Sendable {
                 id: try r.get("id"), orderID: try r.get("order_id"), orderNumber: try r.get("order_number"),
                 number: try r.get("number"), merchantID: try r.get("merchant_id"), merchantName: try r.get("business_name"),
                 status: SubOrderStatus(rawValue: try r.get("status")) ?? .placed,
+                paymentMethod: PaymentMethod(rawValue: try r.get("payment_method")) ?? .cod,
                 cancelReason: try r.get("cancel_reason", as: String?.self).flatMap(CancelReason.init(rawValue:)),
                 originHub: HubSummary(id: try r.get("origin_id"), code: try r.get("origin_code"), name: try r.get("origin_name")),
                 destinationHub: HubSummary(

@@ -1,5 +1,4 @@
 import Core
-import Crypto
 import Foundation
 import Identity
 import OpenAPIRuntime
@@ -44,7 +43,7 @@ extension API {
     /// when an allowlist is set, from its addresses; anything else is 404, like an unknown route.
     private func checkDarajaCaller(secret: String) throws {
         let mpesa = services.config.mpesa
-        guard Self.constantTimeEqual(secret, mpesa.callbackSecret.revealed),
+        guard ConstantTime.equal(secret, mpesa.callbackSecret.revealed),
             mpesa.callbackAllowlist.isEmpty || mpesa.callbackAllowlist.contains(RequestInfo.current.clientIP)
         else { throw Problem.notFound("Route") }
     }
@@ -78,12 +77,6 @@ extension API {
         let payment = try await services.payments.resolve(
             try uuid(input.path.id, "Payment"), try Payments.Resolution(mapping: body.action.rawValue), note: body.note, by: admin)
         return .ok(.init(body: .json(try .init(payment))))
-    }
-
-    static func constantTimeEqual(_ given: String, _ expected: String) -> Bool {
-        let key = SymmetricKey(size: .bits256)
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(expected.utf8), using: key)
-        return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Data(given.utf8), using: key)
     }
 }
 
