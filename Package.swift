@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", exact: "6.2.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", exact: "0.2.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", exact: "2.1.1"),
     ],
     targets: [
         // Shared ground: database access, migrations, problem errors, money, configuration.
@@ -96,11 +97,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The web console for hub staff and admins: server-rendered pages over the same services.
+        .target(
+            name: "Console",
+            dependencies: [
+                "Core", "Identity", "Catalog", "Orders", "Hubs", "Refunds", "Payments",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("Templates"), .copy("Assets")],
+            swiftSettings: swiftSettings
+        ),
         // The HTTP surface: generated from openapi.yaml, middlewares, handlers, service wiring.
         .target(
             name: "Server",
             dependencies: [
-                "Core", "Identity", "Catalog", "Hubs", "Orders", "Refunds", "Reviews", "Analytics", "Payments", "Daraja",
+                "Core", "Identity", "Catalog", "Hubs", "Orders", "Refunds", "Reviews", "Analytics", "Payments", "Daraja", "Console",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),

@@ -1,3 +1,4 @@
+import Console
 import Core
 import Foundation
 import Hummingbird
@@ -16,6 +17,9 @@ public enum HubRouteApplication {
         router.add(middleware: RequestLogMiddleware(logger: logger, metrics: metrics, trustedProxies: services.config.trustedProxies))
         router.add(middleware: ProblemMiddleware(logger: logger))
         let document = try OpenAPIDocument.register(on: router)
+        // The web console's HTML pages are not in the document (SPEC section 12): added before
+        // the guard, behind the console's own sessions and CSRF checks.
+        try Console(services: services, logger: logger).register(on: router)
         // Added after the document's own routes: it guards the operations the document lists.
         router.add(middleware: RouteGuard(routes: try RouteTable(document: document), auth: services.auth))
         let api = API(services: services, metrics: metrics)
