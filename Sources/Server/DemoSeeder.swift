@@ -235,6 +235,14 @@ public struct DemoSeeder: Sendable {
                 try await lifecycle.receive(crossHub.id, accepted: true, note: nil, actor: cbd, on: connection)
                 try await lifecycle.dispatch(crossHub.id, actor: cbd, on: connection)
             }
+            // The customer asks for part of the delivered parcel back: the console's refund queue.
+            if let item = sameHub.items.first {
+                _ = try await services.refunds.request(
+                    .init(
+                        subOrderID: sameHub.id, items: [(orderItemID: item.id, quantity: 1)], reason: .damaged,
+                        details: "The shirt arrived torn at the seam.", evidenceURLs: ["https://example.com/photos/torn-shirt.jpg"]),
+                    by: Principal(userID: baraka, role: .customer, hubID: nil, merchantID: nil))
+            }
         }
         // Refused at the door and returned to its merchant at Westlands.
         if let returned = try await order("demo-returned", for: baraka, merchants: ["Mitindo Fashion"], method: .cod) {

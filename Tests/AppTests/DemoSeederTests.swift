@@ -29,6 +29,9 @@ import Testing
             #expect(first.7 == 5 && first.8 == 6)
             #expect("\(second)" == "\(first)")
             #expect(report.contains("admin@hubroute.test") && report.contains(DemoSeeder.password))
+            // A refund request waits in the console's queue, once.
+            let requested = try await services.database.query("SELECT count(*) FROM refunds WHERE status = 'requested'")[0].decode(Int.self)
+            #expect(requested == 1)
             let login = try await http.login("admin@hubroute.test", DemoSeeder.password)
             #expect(login.json["user"]["role"].string == "admin")
         }
