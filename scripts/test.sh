@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite against a throwaway PostgreSQL cluster: installs what is missing,
-# starts the cluster, builds once, runs every test in that build, then the backup/restore
-# end-to-end checks on a migrated and seeded database.
+# starts the cluster, builds once, runs every test in that build, then the service process, the
+# web console in a real browser, and the backup/restore end-to-end checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
@@ -28,6 +28,11 @@ log "the service process: staying up, refusing bad settings, keeping secrets out
 create_database "$PG_PORT" lifecycle
 DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/lifecycle" APP_ENV=test "$BIN" migrate >/dev/null
 HUBROUTE_BIN="$BIN" DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/lifecycle" scripts/tests/service_lifecycle_test.sh
+
+log "the web console in a real browser (screenshots in test-artifacts/console)"
+create_database "$PG_PORT" console_browser
+HUBROUTE_BIN="$BIN" DARAJA_SIM_BIN="$(dirname "$BIN")/daraja-sim" \
+    DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/console_browser" scripts/tests/console_browser_test.sh
 
 if [ -x scripts/tests/backup_restore_test.sh ]; then
     log "backup and restore, end to end"
