@@ -208,12 +208,18 @@ if [ -n "$leaked" ]; then
 else
     echo "secrets in the service log: none of ${#SECRET_NAMES[@]} looked for"
 fi
+read -r cases failed < "$WORK/totals" || { cases=0; failed=1; }
+[ "$alive" = alive ] || failed=$((failed + 1))
+[ -z "$leaked" ] || failed=$((failed + $(echo "$leaked" | wc -l)))
 if [ "$status" != 0 ]; then
-    echo "fuzz: FAILED (schemathesis output: $WORK/<identity>.log)"
+    echo "schemathesis output: $WORK/<identity>.log"
     for identity in "${IDENTITIES[@]}"; do
-        grep -q "^FAILURES\|_ Failure\|Failures:" "$WORK/$identity.log" 2>/dev/null && sed -n '/FAILURES/,$p' "$WORK/$identity.log" | head -200
+        if grep -q "= FAILURES =\|= ERRORS =" "$WORK/$identity.log" 2>/dev/null; then
+            echo "--- $identity"
+            sed -n '/= \(FAILURES\|ERRORS\) =/,$p' "$WORK/$identity.log" | head -200
+        fi
     done
-else
-    echo "fuzz: passed"
 fi
+# The closing line: cases without a failure, failures (of a check, the service or its log).
+echo "fuzz: $((cases - ${failed:-0} > 0 ? cases - ${failed:-0} : 0)) passed, $failed failed"
 exit "$status"

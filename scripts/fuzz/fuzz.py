@@ -2,7 +2,8 @@
 
   fuzz.py operations DOCUMENT IDENTITY   operation ids an identity can reach, one a line
   fuzz.py token FILE FIELD               a field of a login answer
-  fuzz.py summary DIR IDENTITY...        per-identity table from DIR/IDENTITY.json; exit 1 on a failure
+  fuzz.py summary DIR IDENTITY...        per-identity table from DIR/IDENTITY.json, "cases failures"
+                                         in DIR/totals; exit 1 on a failure
   fuzz.py leaks LOG NAME...              the environment variables NAME whose value appears in LOG
                                          (prints names, never a value)
 
@@ -87,6 +88,8 @@ def summary(directory, identities):
         rows.append((identity, str(ops.get("tested", "-")), str(cases), str(gate), str(info)))
 
     total = sum(int(r[2]) for r in rows if r[2].isdigit())
+    with open(f"{directory}/totals", "w", encoding="utf-8") as totals:
+        totals.write(f"{total} {len(gating) + len(problems)}\n")
     header = ("identity", "operations", "cases", "failures", "doc mismatches")
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
     def fmt(row):
