@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite against a throwaway PostgreSQL cluster: installs what is missing,
 # starts the cluster, builds once, runs every test in that build, then the backup/restore
-# end-to-end checks on a migrated and seeded database.
+# end-to-end checks on a migrated and seeded database, then the API fuzzing (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
@@ -36,3 +36,6 @@ if [ -x scripts/tests/backup_restore_test.sh ]; then
     DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/backup_source" APP_ENV=test BCRYPT_COST=4 "$BIN" seed-demo >/dev/null
     DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/backup_source" scripts/tests/backup_restore_test.sh
 fi
+
+log "fuzzing the HTTP API (scripts/fuzz.sh)"
+FUZZ_PG_PORT=$PG_PORT FUZZ_SKIP_BUILD=1 scripts/fuzz.sh
