@@ -157,9 +157,9 @@ public struct Database: Sendable {
                 return result
             } catch {
                 if Task.isCancelled {
-                    connection.discard()
+                    await connection.discard()
                 } else {
-                    do { try await connection.exec("ROLLBACK", logger: logger) } catch { connection.discard() }
+                    do { try await connection.exec("ROLLBACK", logger: logger) } catch { await connection.discard() }
                 }
                 throw error
             }
@@ -427,11 +427,10 @@ extension PostgresRandomAccessRow {
 }
 
 extension PostgresConnection {
-    /// Closes the connection at once; the pool drops a closed connection instead of lending it
-    /// again.
-    func discard() {
-        let close: () -> Void = self.close
-        close()
+    /// Closes the connection and waits until it is closed, so the pool drops it instead of
+    /// lending it again.
+    func discard() async {
+        try? await close()
     }
 
     /// Runs a statement to its end and returns its rows. A statement's error can arrive with its
