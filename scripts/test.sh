@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite against a throwaway PostgreSQL cluster: installs what is missing,
 # starts the cluster, builds once, runs every test in that build, then the backup/restore
-# end-to-end checks on a migrated and seeded database.
+# end-to-end checks on a migrated and seeded database, then the fault tests (scripts/faults.sh,
+# its own durable cluster, the same build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
@@ -31,3 +32,6 @@ if [ -x scripts/tests/backup_restore_test.sh ]; then
     DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/backup_source" APP_ENV=test BCRYPT_COST=4 "$BIN" seed-demo >/dev/null
     DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/backup_source" scripts/tests/backup_restore_test.sh
 fi
+
+log "fault tests (kill -9, database outage, Daraja faults, two instances)"
+scripts/faults.sh --bin-dir "$(swift build --show-bin-path)"
