@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
     case $1 in
         --bin-dir) BIN_DIR=$2; shift 2 ;;
         --keep) KEEP=yes; shift ;;
-        -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         kill9 | outage | daraja | two) SCENARIOS+=("$1"); shift ;;
         *) log "unknown argument: $1 (see --help)"; exit 2 ;;
     esac
