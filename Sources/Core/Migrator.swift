@@ -21,7 +21,7 @@ public struct Migrator: Sendable {
         }
 
         public var checksum: String {
-            SHA256.hash(data: Data(sql.utf8)).map { String(format: "%02x", $0) }.joined()
+            Hex.encode(SHA256.hash(data: Data(sql.utf8)))
         }
     }
 

@@ -75,9 +75,9 @@ public struct Checkout: Sendable {
         guard (1...200).contains(key.count) else {
             throw Problem.validation(field: "Idempotency-Key", "must be 1 to 200 characters")
         }
-        let requestHash = SHA256.hash(
-            data: Data("\(request.addressID)|\(request.paymentMethod.rawValue)|\(request.expectedTotalCents.map(String.init) ?? "-")".utf8)
-        ).map { String(format: "%02x", $0) }.joined()
+        let requestHash = Hex.encode(
+            SHA256.hash(
+                data: Data("\(request.addressID)|\(request.paymentMethod.rawValue)|\(request.expectedTotalCents.map(String.init) ?? "-")".utf8)))
         let logger = database.logger
         let reader = OrderReader(logger: logger)
         return try await database.transaction { connection in
@@ -233,7 +233,7 @@ public struct Checkout: Sendable {
                     \(parcels.map(\.id))::uuid[], \(parcels.map(\.merchantID))::uuid[], \(parcels.map(\.origin.id))::uuid[],
                     \(parcels.map(\.itemsTotalCents))::bigint[], \(parcels.map(\.feeShareCents))::bigint[],
                     \(parcels.map(\.commissionBps))::int[], \(parcels.map(\.commissionCents))::bigint[],
-                    \(parcels.map { $0.codeDigest.map { String(format: "%02x", $0) }.joined() })::text[]
+                    \(parcels.map { Hex.encode($0.codeDigest) })::text[]
                 ) WITH ORDINALITY AS p(id, merchant_id, origin_hub_id, items_total, fee_share, commission_bps, commission, code_hash, position)
                 RETURNING id
             ), lines AS (

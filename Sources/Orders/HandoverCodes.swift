@@ -24,7 +24,8 @@ public struct HandoverCodes: Sendable, CustomReflectable {
             let value = bytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             // Rejection sampling keeps every code equally likely.
             if value < UInt32.max - UInt32.max % 1_000_000 {
-                return String(format: "%06d", value % 1_000_000)
+                let digits = String(value % 1_000_000)
+                return String(repeating: "0", count: 6 - digits.count) + digits
             }
         }
     }

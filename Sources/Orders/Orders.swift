@@ -102,7 +102,7 @@ public struct Orders: Sendable {
                 let code = codes.generate()
                 order.subOrders[index].handoverCode = code
                 ids.append(order.subOrders[index].id)
-                digests.append(codes.digest(code, subOrderID: order.subOrders[index].id).map { String(format: "%02x", $0) }.joined())
+                digests.append(Hex.encode(codes.digest(code, subOrderID: order.subOrders[index].id)))
             }
             guard !ids.isEmpty else {
                 throw Problem.conflict("Every parcel of this order is delivered, returned or cancelled.", code: "nothing_to_hand_over")

@@ -1,5 +1,6 @@
 import Foundation
 import Identity
+import Logging
 import Orders
 import Payments
 import PostgresNIO
@@ -211,5 +212,95 @@ extension PaymentHarness {
         #expect(received - kept == refunded, "received \(received), kept \(kept), refunded \(refunded)", sourceLocation: sourceLocation)
         let discrepancies = try await services.audit.run()
         #expect(discrepancies.isEmpty, "\(discrepancies)", sourceLocation: sourceLocation)
+    }
+}
+
+/// No payment stays pending forever, and the audit finds what does not balance.
+@Suite struct MoneyKeepingTests {
+    @Test func aPendingPaymentThatLostItsJobIsPutBackAndSettled() async throws {
+        try await PaymentHarness.run { harness in
+            // Setup: a push M-Pesa never calls back on (ending 04: only the query knows), whose
+            // reconciliation job is gone (given up, or written by an older version).
+            let order = try await harness.mpesaOrder()
+            let push = try await harness.push(order, phone: "0712345604")
+            await harness.release(push)
+            try await harness.world.database.query("DELETE FROM jobs WHERE kind = 'reconcile-payment'")
+
+            // Act: the sweep runs after the reconciliation delay, then the jobs.
+            harness.clock.advance(by: harness.services.config.mpesa.reconciliationDelay + .seconds(1))
+            let added = try await harness.services.payments.sweepPending()
+            let again = try await harness.services.payments.sweepPending()
+            let runner = BackgroundJobs(services: harness.services, logger: Logger(label: "jobs")).runner
+            while try await runner.runNext() {}
+
+            // Check
+            #expect(added == 1 && again == 0)
+            #expect(try await harness.payment(push)["status"].string == "succeeded")
+            #expect(try await harness.order(order)["status"].string == "placed")
+            try await harness.expectOwedExactly(order)
+        }
+    }
+
+    @Test func reconcilePaymentsSettlesEveryPendingPaymentNow() async throws {
+        try await PaymentHarness.run { harness in
+            // Setup: two pushes M-Pesa decided without calling back; one still processing.
+            let paid = try await harness.mpesaOrder()
+            let paidPush = try await harness.push(paid, phone: "0712345604")
+            await harness.release(paidPush)
+            let cancelled = try await harness.mpesaOrder()
+            let cancelledPush = try await harness.push(cancelled, phone: "0712345608")
+            await harness.release(cancelledPush)
+            let processing = try await harness.mpesaOrder()
+            let processingPush = try await harness.push(processing, phone: "0712345600")
+
+            // Act: no clock moves; an operator asks now.
+            let outcome = try await harness.services.payments.reconcileAll()
+
+            // Check
+            #expect(outcome.pending == 3 && outcome.stillProcessing == 1)
+            #expect(try await harness.payment(paidPush)["status"].string == "succeeded")
+            #expect(try await harness.payment(cancelledPush)["status"].string == "failed")
+            #expect(try await harness.payment(processingPush)["status"].string == "pending")
+        }
+    }
+
+    @Test func anOrderWhoseFlaggedPaymentWasRefundedExpiresAgain() async throws {
+        try await PaymentHarness.run { harness in
+            // Setup: flagged (a shilling short): expiry leaves the order alone while it waits for an admin.
+            let order = try await harness.mpesaOrder()
+            let short = try await harness.push(order, phone: "0712345607")
+            await harness.release(short)
+            harness.clock.advance(by: harness.services.config.paymentExpiry + .seconds(60))
+            let whileFlagged = try await harness.services.orders.expireUnpaid()
+
+            // Act
+            let shortID = try #require(UUID(uuidString: short.json["payment_id"].string ?? ""))
+            _ = try await harness.services.payments.resolve(shortID, .refund, note: nil, by: try await harness.admin())
+            let afterResolution = try await harness.services.orders.expireUnpaid()
+
+            // Check
+            #expect(whileFlagged == 0)
+            #expect(afterResolution == 1)
+            #expect(try await harness.order(order)["status"].string == "cancelled")
+            try await harness.expectOwedExactly(order)
+        }
+    }
+
+    @Test func theAuditFindsMoneyThatDoesNotBalance() async throws {
+        try await PaymentHarness.run { harness in
+            // Setup: a paid parcel, then cancelled with its refund "lost", and stock changed behind
+            // the ledger's back.
+            let order = try await harness.mpesaOrder()
+            try await harness.world.payByMpesa(order)
+            try await harness.services.database.query("UPDATE sub_orders SET status = 'cancelled', cancel_reason = 'admin' WHERE order_id = \(order.id)")
+            try await harness.services.database.query("UPDATE products SET stock = stock + 5 WHERE id = \(harness.world.products[2][1])")
+
+            // Act
+            let found = try await harness.services.audit.run()
+
+            // Check
+            #expect(Set(found.map(\.check)) == ["no money held for a parcel that left", "stock conserved: supplied - sold + restocked"])
+            #expect(found.allSatisfy { !$0.subject.isEmpty && !$0.detail.isEmpty })
+        }
     }
 }

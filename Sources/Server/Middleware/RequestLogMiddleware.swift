@@ -33,9 +33,16 @@ struct RequestLogMiddleware: RouterMiddleware {
                 "request_id": .string(requestID), "method": .string(request.method.rawValue), "route": .string(route),
                 "client": .string(clientIP),
                 "status": .stringConvertible(response.status.code),
-                "duration_ms": .string(String(format: "%.2f", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000)),
+                "duration_ms": .string(Self.milliseconds(duration)),
             ])
         return response
+    }
+
+    /// A duration in milliseconds with two decimals, e.g. `3.07`.
+    static func milliseconds(_ duration: Duration) -> String {
+        let hundredths = duration.components.seconds * 100_000 + duration.components.attoseconds / 10_000_000_000_000
+        let fraction = String(hundredths % 100)
+        return "\(hundredths / 100).\(fraction.count == 1 ? "0" + fraction : fraction)"
     }
 
     private static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
