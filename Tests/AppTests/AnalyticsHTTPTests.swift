@@ -9,8 +9,11 @@ import Testing
     /// The next 00:30 in Nairobi (21:30 UTC the day before) and the business days around it. The
     /// clock stays near the real time, so the tokens the service issues are still valid.
     static func nextNairobiHalfPastMidnight() -> (instant: Date, day: @Sendable (Int) -> String) {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Africa/Nairobi") ?? .gmt
+        let calendar = {
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: "Africa/Nairobi") ?? .gmt
+            return calendar
+        }()
         let tomorrow = calendar.startOfDay(for: calendar.date(byAdding: .day, value: 1, to: Date()) ?? Date())
         let instant = tomorrow.addingTimeInterval(30 * 60)
         return (instant, { offset in
@@ -84,8 +87,8 @@ import Testing
             expectProblem(forgedCursor, 422, "invalid_cursor")
             #expect(refundsCSV.status == 200 && refundsCSV.contentType?.hasPrefix("text/csv") == true)
             #expect(refundsCSV.text == "reason,status,count,amount_cents,median_hours_to_decision\r\n")
-            #expect(jsonPreferred.contentType == "application/json" && jsonPreferred.json["items"] == [])
-            #expect(anything.contentType == "application/json")
+            #expect(jsonPreferred.contentType?.hasPrefix("application/json") == true && jsonPreferred.json["items"] == [])
+            #expect(anything.contentType?.hasPrefix("application/json") == true)
             expectProblem(merchantOnAdmin, 403, "forbidden")
             expectProblem(customerOnMerchant, 403, "forbidden")
             #expect(merchant.status == 200, "\(merchant.text)")
