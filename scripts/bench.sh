@@ -9,11 +9,14 @@
 #   scripts/bench.sh hot             only the hot product: 200 buyers at once, stock 50
 #   scripts/bench.sh catalog         listing over 100,000 products: latency per query, plans
 #   scripts/bench.sh profile         perf record of the service under the checkout load (8 clients)
+#   scripts/bench.sh analytics       100,000 generated orders: analytics endpoints (a month, the year),
+#                                    view refresh times, order reads; latency per path, plans
 #   scripts/bench.sh compare A.json B.json
 #
 # Settings (environment): BENCH_DURATION (s per closed-loop run and pgbench, 30),
 # BENCH_OPEN_DURATION (40), BENCH_WARMUP (10), BENCH_POOL_SIZE (8), BENCH_CATALOG_PRODUCTS
-# (100000), BENCH_CATALOG_CLIENTS (2), BENCH_CATALOG_DURATION (s per query, 5).
+# (100000), BENCH_CATALOG_CLIENTS (2), BENCH_CATALOG_DURATION (s per query, 5),
+# BENCH_ANALYTICS_ORDERS (100000), BENCH_ANALYTICS_SEED (1), BENCH_ANALYTICS_DURATION (s per path, 5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
@@ -30,7 +33,7 @@ HOT_BUYERS=200
 TRACED=500
 HOT_PRODUCT=00000009-0000-4000-9000-000000000001
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 setup_checkout() {
     bench_build
@@ -174,20 +177,7 @@ cmd_catalog() {
     log "finding deep pages (following 50 cursors per query)"
     $BENCH_TOOL catalog-paths --base-url "$BENCH_URL" --depth 50 --out "$BENCH_RUN_DIR/paths.json"
     log "plans: one request per query under auto_explain (ANALYZE, BUFFERS)"
-    bench_psql -c "ALTER SYSTEM SET auto_explain.log_analyze = on" -c "ALTER SYSTEM SET auto_explain.log_buffers = on" >/dev/null
-    bench_set auto_explain.log_min_duration 0
-    local name path
-    while IFS=$'\t' read -r name path; do
-        bench_marker "explain $name"
-        curl -fs -o /dev/null "$BENCH_URL$path"
-        bench_marker "explain-end $name"
-    done < <(python3 -c "
-import json
-for p in json.load(open('$BENCH_RUN_DIR/paths.json')): print(p['name'] + '\t' + p['path'])")
-    bench_set auto_explain.log_min_duration -1
-    cp "$BENCH_LOG" "$BENCH_RUN_DIR/explain.csv"
-    $BENCH_TOOL explain --log "$BENCH_RUN_DIR/explain.csv" --paths "$BENCH_RUN_DIR/paths.json" \
-        --out "$BENCH_RUN_DIR/plans.txt" > "$BENCH_RUN_DIR/seqscan.json"
+    explain_paths "$BENCH_RUN_DIR/paths.json" products
     log "latency: ${BENCH_CATALOG_CLIENTS:-2} clients, ${BENCH_CATALOG_DURATION:-5}s per query"
     bench_load get --paths "$BENCH_RUN_DIR/paths.json" --clients 2 --duration 1 --out "$BENCH_RUN_DIR/catalog-warmup.json"
     bench_measure "$BENCH_RUN_DIR/catalog-load.json" "$BENCH_RUN_DIR/catalog-load.raw.json" -- \
@@ -232,11 +222,84 @@ cmd_profile() {
     grep -v '^#' "$BENCH_RUN_DIR/profile-self.txt" | grep -v '^$' | head -25
 }
 
+# A hubroute command on the bench database, from the run folder (no .env of the work tree).
+bench_hubroute() {
+    (cd "$BENCH_RUN_DIR" && env APP_ENV=development DATABASE_URL="$BENCH_DB_URL" DATABASE_TIMEOUT_SECONDS=300 "$BENCH_BIN/hubroute" "$@")
+}
+
+# One request per path between markers, under auto_explain (ANALYZE, BUFFERS): the plan of every
+# statement the service ran, a Seq Scan on a table matching $2 flagged.
+explain_paths() {
+    local paths=$1 tables=$2
+    bench_psql -c "ALTER SYSTEM SET auto_explain.log_analyze = on" -c "ALTER SYSTEM SET auto_explain.log_buffers = on" >/dev/null
+    bench_set auto_explain.log_min_duration 0
+    local name path token accept
+    # Fields apart by the unit separator: a tab is whitespace to read, so empty fields would merge.
+    while IFS=$'\x1f' read -r name path token accept; do
+        bench_marker "explain $name"
+        curl -fs -o /dev/null ${token:+-H "Authorization: Bearer $token"} ${accept:+-H "Accept: $accept"} "$BENCH_URL$path"
+        bench_marker "explain-end $name"
+    done < <(python3 -c "
+import json
+for p in json.load(open('$paths')): print('\x1f'.join([p['name'], p['path'], p.get('token', ''), p.get('accept', '')]))")
+    bench_set auto_explain.log_min_duration -1
+    cp "$BENCH_LOG" "$BENCH_RUN_DIR/explain.csv"
+    $BENCH_TOOL explain --log "$BENCH_RUN_DIR/explain.csv" --paths "$paths" --tables "$tables" \
+        --out "$BENCH_RUN_DIR/plans.txt" --details "$BENCH_RUN_DIR/plan-details.json" > "$BENCH_RUN_DIR/seqscan.json"
+}
+
+cmd_analytics() {
+    local orders=${BENCH_ANALYTICS_ORDERS:-100000}
+    bench_init analytics
+    bench_build
+    bench_start_postgres
+    log "seeding $orders orders (hubroute seed-volume, seed ${BENCH_ANALYTICS_SEED:-1})"
+    local started seeded
+    started=$(date +%s.%N)
+    bench_hubroute seed-volume --orders "$orders" --seed "${BENCH_ANALYTICS_SEED:-1}" > "$BENCH_RUN_DIR/seed.txt"
+    seeded=$(python3 -c "print(round($(date +%s.%N) - $started, 1))")
+    cat "$BENCH_RUN_DIR/seed.txt"
+    log "audit-money on the generated marketplace"
+    local audit=balanced
+    bench_hubroute audit-money > "$BENCH_RUN_DIR/audit.txt" || audit="discrepancies (see audit.txt)"
+    tail -1 "$BENCH_RUN_DIR/audit.txt"
+    log "refresh-analytics: the first refresh after seeding, then a steady one"
+    bench_hubroute refresh-analytics > "$BENCH_RUN_DIR/refresh-first.txt"
+    bench_hubroute refresh-analytics > "$BENCH_RUN_DIR/refresh.txt"
+    cat "$BENCH_RUN_DIR/refresh.txt"
+    bench_psql -c "VACUUM ANALYZE" >/dev/null
+    bench_start_service
+    log "signing in an admin, the busiest merchant and the customer with most orders; the paths"
+    $BENCH_TOOL analytics-paths --db "$BENCH_DB_URL" --base-url "$BENCH_URL" --password "$BENCH_PASSWORD" \
+        --out "$BENCH_RUN_DIR/paths.json" --ranges "$BENCH_RUN_DIR/ranges.json"
+    log "plans: one request per path under auto_explain (ANALYZE, BUFFERS)"
+    explain_paths "$BENCH_RUN_DIR/paths.json" \
+        'orders|sub_orders|order_items|sub_order_events|payments|payment_allocations|refunds|refund_items|refund_events|cod_collections|delivery_attempts|remittances|reviews'
+    log "latency: 2 clients, ${BENCH_ANALYTICS_DURATION:-5}s per path"
+    bench_load get --paths "$BENCH_RUN_DIR/paths.json" --clients 2 --duration 1 --out "$BENCH_RUN_DIR/analytics-warmup.json"
+    bench_measure "$BENCH_RUN_DIR/analytics-load.json" "$BENCH_RUN_DIR/analytics-load.raw.json" -- \
+        "$BENCH_BIN/hubroute-load" get --base-url "$BENCH_URL" --paths "$BENCH_RUN_DIR/paths.json" \
+        --clients 2 --duration "${BENCH_ANALYTICS_DURATION:-5}" --out "$BENCH_RUN_DIR/analytics-load.raw.json"
+    python3 - "$BENCH_RUN_DIR" "$orders" "$seeded" "$audit" <<'EOF'
+import json, os, re, sys
+d, orders, seeded, audit = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+def times(name):
+    return {m[0]: int(m[1]) for m in re.findall(r"^(\w+): (\d+) ms$", open(os.path.join(d, name)).read(), re.M)}
+rows = {m[0]: int(m[1]) for m in re.findall(r"^(\w+): (\d+)$", open(os.path.join(d, "seed.txt")).read(), re.M)}
+json.dump({"orders": orders, "seed_s": seeded, "audit": audit, "rows": rows, "refresh_ms": times("refresh.txt"),
+           "first_refresh_ms": times("refresh-first.txt"), "ranges": json.load(open(os.path.join(d, "ranges.json")))},
+          open(os.path.join(d, "setup.json"), "w"), indent=2)
+EOF
+    $BENCH_TOOL analytics-report --dir "$BENCH_RUN_DIR" --out "$BENCH_OUT" --git "$BENCH_GIT"
+    log "figures: $BENCH_OUT"
+}
+
 case "${1:-}" in
     checkout) cmd_checkout ;;
     hot) cmd_hot ;;
     catalog) cmd_catalog ;;
     profile) cmd_profile ;;
+    analytics) cmd_analytics ;;
     compare)
         [ $# = 3 ] || usage 2
         python3 scripts/bench/benchtool.py compare "$2" "$3"

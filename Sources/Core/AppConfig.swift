@@ -41,6 +41,10 @@ public struct AppConfig: Sendable {
     public var refundWindow: Duration
     /// How often the money sweeper puts back jobs for pending payments and unpaid refunds.
     public var moneySweepInterval: Duration
+    /// How often the analytics views are refreshed by the periodic job.
+    public var analyticsRefreshInterval: Duration
+    /// The longest range of days an analytics endpoint answers.
+    public var analyticsMaxRangeDays: Int
     public var mpesa: Mpesa
 
     /// Daraja (M-Pesa) and our callbacks (SPEC sections 6 and 15).
@@ -166,6 +170,8 @@ public struct AppConfig: Sendable {
             jobWorkers: try settings.int("JOB_WORKERS", default: 2, in: 0...64),
             refundWindow: .seconds(86_400 * (try settings.int("REFUND_WINDOW_DAYS", default: 14, in: 1...365))),
             moneySweepInterval: .seconds(try settings.int("MONEY_SWEEP_INTERVAL_SECONDS", default: 300, in: 5...86_400)),
+            analyticsRefreshInterval: .seconds(try settings.int("ANALYTICS_REFRESH_INTERVAL_SECONDS", default: 300, in: 10...86_400)),
+            analyticsMaxRangeDays: try settings.int("ANALYTICS_MAX_RANGE_DAYS", default: 400, in: 1...3_660),
             mpesa: mpesa)
     }
 }

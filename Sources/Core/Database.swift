@@ -123,6 +123,9 @@ public struct Database: Sendable {
             logger.warning("database pool refused a connection", metadata: ["error": "\(error)"])
             pools.reportUnreachable()
             throw Problem.databaseUnavailable
+        } catch is ConnectionClosed {
+            pools.reportUnreachable()
+            throw Problem.databaseUnavailable
         }
     }
 
@@ -157,9 +160,9 @@ public struct Database: Sendable {
                 return result
             } catch {
                 if Task.isCancelled {
-                    connection.discard()
+                    await connection.discard()
                 } else {
-                    do { try await connection.exec("ROLLBACK", logger: logger) } catch { connection.discard() }
+                    do { try await connection.exec("ROLLBACK", logger: logger) } catch { await connection.discard() }
                 }
                 throw error
             }
@@ -317,6 +320,7 @@ final class PoolSupervisor: Sendable {
     }
 
     private static func judge(_ error: any Error) -> Probe {
+        if error is ConnectionClosed { return .refused }
         guard let psql = error as? PSQLError else { return .slow }
         switch psql.code {
         case .connectionError, .serverClosedConnection, .uncleanShutdown: return .refused
@@ -427,18 +431,31 @@ extension PostgresRandomAccessRow {
 }
 
 extension PostgresConnection {
-    /// Closes the connection at once; the pool drops a closed connection instead of lending it
-    /// again.
-    func discard() {
-        let close: () -> Void = self.close
-        close()
+    /// Closes the connection at once and waits until it is closed: the pool hears of the close
+    /// before the connection is given back, and drops it instead of lending it again.
+    func discard() async {
+        try? await self.close()
     }
 
     /// Runs a statement to its end and returns its rows. A statement's error can arrive with its
     /// rows, so every statement is read to completion: an unread failure would only surface at
     /// COMMIT, which PostgreSQL then answers with a silent ROLLBACK.
+    ///
+    /// The statement is handed over on the connection's event loop, and only while the connection
+    /// is open: PostgresNIO drops a statement written to a connection that has already closed
+    /// without ever answering it, so a transaction whose connection the server closed between two
+    /// statements (a restart, a crash, a terminated backend) would wait for its next statement
+    /// forever. Checked and handed over in one step on the event loop, no close can come between.
     @discardableResult
     public func exec(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRow] {
-        try await self.query(query, logger: logger).collect()
+        try await eventLoop.flatSubmit { () -> EventLoopFuture<[PostgresRow]> in
+            guard !self.isClosed else { return self.eventLoop.makeFailedFuture(ConnectionClosed()) }
+            return self.query(query, logger: logger).map(\.rows)
+        }.get()
     }
+}
+
+/// A statement was not sent because its connection had already closed.
+public struct ConnectionClosed: Error, CustomStringConvertible {
+    public var description: String { "the database connection had closed" }
 }

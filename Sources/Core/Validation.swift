@@ -34,6 +34,15 @@ public struct Validator: Sendable {
         if !errors.isEmpty { throw Problem.validation(errors) }
     }
 
+    /// A free-text note on a decision or a move (an admin's, a staff member's): optional, up to
+    /// 500 characters, line breaks allowed.
+    public static func note(_ note: String?, field: String = "note") throws(Problem) -> String? {
+        var validator = Validator()
+        let checked = note.map { validator.text($0, field, min: 0, max: 500, multiline: true) }
+        try validator.validate()
+        return checked
+    }
+
     /// A value the rules above already required, after `validate()`: unwrapped without trapping,
     /// so a rule that was skipped answers 422 instead of killing the process.
     public func required<T>(_ value: T?, _ field: String) throws(Problem) -> T {

@@ -94,9 +94,10 @@ public struct MerchantApplications: Sendable {
         return Page(fetched: try rows.map(Self.decode), limit: page.limit) { Cursor(createdAt: $0.createdAt, id: $0.id) }
     }
 
-    public func approve(_ id: UUID, homeHubID: UUID, commissionBps: Int?, note: String?, by admin: Principal) async throws
+    public func approve(_ id: UUID, homeHubID: UUID, commissionBps: Int?, note rawNote: String?, by admin: Principal) async throws
         -> Application
     {
+        let note = try Validator.note(rawNote)
         let commission = commissionBps ?? defaultCommissionBps
         guard (0...10_000).contains(commission) else {
             throw Problem.validation(field: "commission_bps", "must be between 0 and 10000")
@@ -145,7 +146,8 @@ public struct MerchantApplications: Sendable {
         }
     }
 
-    public func reject(_ id: UUID, note: String?, by admin: Principal) async throws -> Application {
+    public func reject(_ id: UUID, note rawNote: String?, by admin: Principal) async throws -> Application {
+        let note = try Validator.note(rawNote)
         let now = effects.now()
         return try await database.transaction { connection in
             let logger = database.logger

@@ -187,13 +187,15 @@ struct Get: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "For each named path of a list, closed-loop GETs for a while; latency per name.")
     @OptionGroup var common: Common
-    @Option(help: "JSON list of {\"name\", \"path\"}.") var paths: String
+    @Option(help: "JSON list of {\"name\", \"path\"} with an optional bearer \"token\" and \"accept\" header.") var paths: String
     @Option(help: "Concurrent clients per path.") var clients = 2
     @Option(help: "Seconds per path.") var duration = 5.0
 
     struct Target: Decodable, Sendable {
         let name: String
         let path: String
+        let token: String?
+        let accept: String?
     }
 
     func run() async throws {
@@ -212,7 +214,8 @@ struct Get: AsyncParsableCommand {
                         group.addTask {
                             while clock.now < deadline {
                                 let sent = clock.now
-                                let answer = await shopper.send(.GET, target.path)
+                                let answer = await shopper.send(
+                                    .GET, target.path, token: target.token, headers: target.accept.map { [("Accept", $0)] } ?? [])
                                 shopper.recorder.record(
                                     target.name, micros: (clock.now - sent).micros, status: answer.status, expected: 200,
                                     code: answer.status == 200 ? nil : answer.code)

@@ -112,6 +112,7 @@ public struct SubOrderLifecycle: Sendable {
     public func receive(_ subOrderID: UUID, accepted: Bool, note: String?, actor: Actor, on connection: PostgresConnection) async throws {
         let hubID = try hub(of: actor)
         let parcel = try await lockOne(subOrderID, scope: .hub(hubID), on: connection)
+        let note = try Validator.note(note)
         let target: SubOrderStatus
         switch parcel.status {
         case .accepted where parcel.originHubID == hubID:
@@ -233,6 +234,7 @@ public struct SubOrderLifecycle: Sendable {
         let hubID = try hub(of: actor)
         let parcel = try await lockOne(subOrderID, scope: .hub(hubID), on: connection)
         try requireDestination(parcel, hubID)
+        let note = try Validator.note(note)
         try await move([parcel], allowed: [.outForDelivery], to: .atDestinationHub, actor: actor,
                        note: "Delivery attempt failed: \(reason.rawValue)", on: connection)
         let attempt = try await connection.exec(

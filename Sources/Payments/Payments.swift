@@ -368,9 +368,7 @@ public struct Payments: Sendable {
     /// (it is allocated to what the order still waits for; what finds nothing is refunded), or
     /// give it all back (the order stays payable and may expire).
     public func resolve(_ id: UUID, _ resolution: Resolution, note: String?, by admin: Principal) async throws -> Payment {
-        var validator = Validator()
-        let note = note.map { validator.text($0, "note", min: 0, max: 500, multiline: true) }
-        try validator.validate()
+        let note = try Validator.note(note)
         let logger = self.logger
         let ledger = self.ledger
         let refunds = self.refunds

@@ -54,6 +54,22 @@ enum RefundLedger {
         return status
     }
 
+    /// Locks a sub-order so refunds of it take turns. The lock is its own statement on purpose:
+    /// in READ COMMITTED a statement that waited for a lock still reads the joined tables as they
+    /// were when it began, so what the sub-order holds is read by the next statement, after the
+    /// lock is held. Returns false when there is no such sub-order (for `customerID`).
+    static func lockSubOrder(_ subOrderID: UUID, of customerID: UUID? = nil, on connection: PostgresConnection, logger: Logger)
+        async throws -> Bool
+    {
+        let rows = try await connection.exec(
+            """
+            SELECT 1 FROM sub_orders s JOIN orders o ON o.id = s.order_id
+            WHERE s.id = \(subOrderID) AND (\(customerID)::uuid IS NULL OR o.customer_id = \(customerID))
+            FOR UPDATE OF s
+            """, logger: logger)
+        return !rows.isEmpty
+    }
+
     /// The refund's customer is told, through the notification outbox.
     static func notifyCustomer(
         of refundID: UUID, kind: String, title: String, body: String, now: Date, on connection: PostgresConnection, logger: Logger

@@ -87,7 +87,10 @@ public struct Refunds: Sendable {
         let window = self.window
         let logger = self.logger
         return try await database.transaction { connection in
-            // The sub-order's row: its lock orders this request against approvals and moves.
+            // The sub-order's lock orders this request against approvals and moves.
+            guard try await RefundLedger.lockSubOrder(request.subOrderID, of: customer.userID, on: connection, logger: logger) else {
+                throw Problem.notFound("Sub-order")
+            }
             let parcels = try await connection.exec(
                 """
                 SELECT s.status, s.delivery_fee_cents, s.order_id, m.refundable_cents, o.address_phone,
@@ -96,8 +99,7 @@ public struct Refunds: Sendable {
                        (SELECT a.payment_id FROM payment_allocations a WHERE a.sub_order_id = s.id ORDER BY a.created_at DESC LIMIT 1)
                            AS payment_id
                 FROM sub_orders s JOIN orders o ON o.id = s.order_id JOIN sub_order_money m ON m.sub_order_id = s.id
-                WHERE s.id = \(request.subOrderID) AND o.customer_id = \(customer.userID)
-                FOR UPDATE OF s
+                WHERE s.id = \(request.subOrderID)
                 """, logger: logger)
             guard let parcel = parcels.first?.makeRandomAccess() else { throw Problem.notFound("Sub-order") }
             guard let status = SubOrderStatus(rawValue: try parcel.get("status")) else { throw StoredValueError(column: "sub_orders.status") }
@@ -223,12 +225,10 @@ public struct Refunds: Sendable {
     /// never above what the sub-order still holds; the items count as refunded (and go back to
     /// stock when `restock`), and the payout is queued, all in one transaction.
     public func approve(_ id: UUID, _ decision: Decision, by admin: Principal) async throws -> RefundRecord {
-        var validator = Validator()
-        let note = decision.note.map { validator.text($0, "note", min: 0, max: 500, multiline: true) }
-        if let amount = decision.amountCents {
-            validator.check(amount > 0 && Money.isWholeShillings(amount), "amount_cents", "must be a positive whole number of shillings")
+        let note = try Validator.note(decision.note)
+        if let amount = decision.amountCents, amount <= 0 || !Money.isWholeShillings(amount) {
+            throw Problem.validation(field: "amount_cents", "must be a positive whole number of shillings")
         }
-        try validator.validate()
         let now = effects.now()
         let logger = self.logger
         let jobs = self.jobs
@@ -245,12 +245,11 @@ public struct Refunds: Sendable {
             guard amount <= requested else {
                 throw Problem.validation(field: "amount_cents", "may lower the \(requested) cents requested, not raise it")
             }
-            // The sub-order's lock: approvals of its refunds take turns, so their sum is capped.
+            // Approvals of one sub-order's refunds take turns, so their sum is capped.
+            _ = try await RefundLedger.lockSubOrder(subOrderID, on: connection, logger: logger)
             let held = try await connection.exec(
-                """
-                SELECT m.refundable_cents FROM sub_orders s JOIN sub_order_money m ON m.sub_order_id = s.id
-                WHERE s.id = \(subOrderID) FOR UPDATE OF s
-                """, logger: logger)[0].decode(Int64.self)
+                "SELECT refundable_cents FROM sub_order_money WHERE sub_order_id = \(subOrderID)", logger: logger
+            )[0].decode(Int64.self)
             guard amount <= held else {
                 throw Problem(
                     status: 409, code: "refund_exceeds_paid", title: "Conflict",

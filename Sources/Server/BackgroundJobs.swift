@@ -12,6 +12,8 @@ public struct BackgroundJobs: Service {
         public static let expireUnpaidOrders = "expire-unpaid-orders"
         /// Puts back jobs for pending payments and unpaid refunds that have none.
         public static let sweepMoney = "sweep-money"
+        /// Refreshes the analytics views (`ANALYTICS_REFRESH_INTERVAL_SECONDS`).
+        public static let refreshAnalytics = "refresh-analytics"
     }
 
     let services: Services
@@ -28,6 +30,7 @@ public struct BackgroundJobs: Service {
         let orders = services.orders
         let payments = services.payments
         let payouts = services.payouts
+        let analytics = services.analytics
         let resendAfter = services.config.mpesa.payoutRecheckDelay * 12
         let logger = self.logger
         return JobRunner(
@@ -52,6 +55,12 @@ public struct BackgroundJobs: Service {
                         logger.notice("put back jobs for money left waiting", metadata: ["payments": "\(payments)", "refunds": "\(refunds)"])
                     }
                 },
+                Kind.refreshAnalytics: { _ in
+                    let refresh = try await analytics.refresh()
+                    logger.info(
+                        "refreshed analytics",
+                        metadata: ["milliseconds": "\(refresh.durations.reduce(0) { $0 + $1.milliseconds })"])
+                },
             ], logger: logger)
     }
 
@@ -64,6 +73,8 @@ public struct BackgroundJobs: Service {
         try await queue.enqueue(
             Kind.expireUnpaidOrders, uniqueKey: Kind.expireUnpaidOrders, repeatEvery: services.config.expiryInterval)
         try await queue.enqueue(Kind.sweepMoney, uniqueKey: Kind.sweepMoney, repeatEvery: services.config.moneySweepInterval)
+        try await queue.enqueue(
+            Kind.refreshAnalytics, uniqueKey: Kind.refreshAnalytics, repeatEvery: services.config.analyticsRefreshInterval)
     }
 
     /// What this instance runs in the background, for the start-up line.

@@ -1,3 +1,4 @@
+import Analytics
 import Catalog
 import Core
 import Foundation
@@ -39,6 +40,7 @@ public struct Services: Sendable {
     public let cash: CashRemittances
     public let calendar: BusinessCalendar
     public let migrator: Migrator
+    public let analytics: Analytics
 
     public init(config: AppConfig, database: Database, effects: Effects = .live) async {
         self.config = config
@@ -90,6 +92,8 @@ public struct Services: Sendable {
         self.cash = CashRemittances(database: database, effects: effects)
         self.calendar = BusinessCalendar(identifier: config.businessTimeZone)
         self.migrator = Migrator()
+        self.analytics = Analytics(
+            database: database, effects: effects, calendar: calendar, maximumRangeDays: config.analyticsMaxRangeDays)
     }
 
     /// A connection pool for the configured database; it runs as part of the service group.

@@ -26,7 +26,7 @@ import Testing
             (.get, "/api/v1/admin/merchant-applications", nil),
             (.post, "/api/v1/admin/merchant-applications/\(someID)/approve", ["home_hub_id": .string(cast.hubID)]),
             (.post, "/api/v1/admin/merchant-applications/\(someID)/reject", ["note": "no"]),
-        ]
+        ] + ["sales", "merchants", "hubs", "products", "payments", "refunds"].map { (.get, "/api/v1/admin/analytics/\($0)", nil) }
     }
 
     @Test func adminRoutesRefuseEveryOtherRole() async throws {

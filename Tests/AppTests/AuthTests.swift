@@ -140,7 +140,8 @@ import Testing
     }
 
     @Test func loginIsRateLimitedPerEmail() async throws {
-        try await TestApp.run(settings: ["AUTH_RATE_LIMIT_PER_EMAIL": "3"]) { http, _ in
+        // The clock stands still: the limit's window cannot roll over between the attempts.
+        try await TestApp.run(settings: ["AUTH_RATE_LIMIT_PER_EMAIL": "3"], effects: TestClock().effects) { http, _ in
             try await http.register("kiprop@example.com")
             for _ in 1...3 {
                 #expect(try await http.login("kiprop@example.com", "wrong password 123").status == 401)
@@ -156,7 +157,7 @@ import Testing
     }
 
     @Test func loginAndRegisterAreRateLimitedPerIP() async throws {
-        try await TestApp.run(settings: ["AUTH_RATE_LIMIT_PER_IP": "2"]) { http, services in
+        try await TestApp.run(settings: ["AUTH_RATE_LIMIT_PER_IP": "2"], effects: TestClock().effects) { http, services in
             try await http.register("a@example.com")
             try await http.register("b@example.com")
             let third = try await http.send(

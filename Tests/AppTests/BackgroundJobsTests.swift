@@ -21,8 +21,9 @@ import Testing
             var runs = 0
             while try await jobs.runner.runNext() { runs += 1 }
 
-            // Check: each periodic job ran once (expiry and the money sweep) and waits for its next period.
-            #expect(runs == 2)
+            // Check: each periodic job ran once (expiry, the money sweep, the analytics refresh) and
+            // waits for its next period.
+            #expect(runs == 3)
             #expect(try await world.services.orders.order(order.id, scope: .admin).status == "cancelled")
             #expect(try await world.stock(world.products[0][0]) == 20)
             let scheduled = try await world.database.query(

@@ -36,6 +36,35 @@ import Testing
         }
     }
 
+    /// Request bodies are `additionalProperties: false` in openapi.yaml: a member the request does
+    /// not have (a typo of an optional field, say) is refused by name instead of ignored.
+    @Test func unknownBodyMembersAre422NamingTheMember() async throws {
+        try await TestApp.run { http, services in
+            let cast = try await Cast.make(http, services)
+
+            let typo = try await http.send(
+                .patch, "/api/v1/admin/users/\(cast.customerID)", token: cast.admin, rawBody: #"{"is_activ": false}"#)
+            let merchant = try await http.send(
+                .patch, "/api/v1/admin/users/\(cast.customerID)", token: cast.admin, rawBody: #"{"role": "merchant"}"#)
+            let register = try await http.send(
+                .post, "/api/v1/auth/register",
+                rawBody: #"{"email": "x@example.com", "password": "long enough password", "full_name": "X Y", "phone": "0712345678", "role": "admin"}"#)
+
+            expectProblem(typo, 422, "validation_failed")
+            #expect(typo.json["errors"][0]["field"].string == "is_activ")
+            #expect(typo.json["errors"][0]["message"].string == "is not a field of this request")
+            expectProblem(merchant, 422, "validation_failed")
+            #expect(merchant.json["errors"][0]["field"].string == "role")
+            expectProblem(register, 422, "validation_failed")
+            #expect(register.json["errors"][0]["field"].string == "role")
+            let rows = try await services.database.query(
+                "SELECT role, is_active FROM users WHERE id = \(UUID(uuidString: cast.customerID)!)")
+            let (role, active) = try rows[0].decode((String, Bool).self)
+            #expect(role == "customer" && active)
+            #expect(try await services.database.query("SELECT 1 FROM users WHERE email = 'x@example.com'").isEmpty)
+        }
+    }
+
     @Test func badParametersAreClientErrors() async throws {
         try await TestApp.run { http, services in
             let cast = try await Cast.make(http, services)

@@ -171,16 +171,33 @@ import Testing
             }
             let admins = [try await harness.adminToken(), try await harness.adminToken(email: "second.admin@example.com")]
 
-            // Act
-            let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
-                for (id, admin) in zip(ids, admins) {
-                    group.addTask {
-                        try await harness.http.withOwnConnection { client in
-                            try await client.send(.post, "/api/v1/admin/refunds/\(id)/approve", json: [:], token: admin)
+            let database = harness.world.database
+            let logger = database.logger
+
+            // Act: the sub-order is held while both approvals start, so both wait on it and their
+            // statements begin before either has approved anything.
+            let replies = try await database.withConnection { holder in
+                try await holder.exec("BEGIN", logger: logger)
+                try await holder.exec("SELECT 1 FROM sub_orders WHERE id = \(parcel.id) FOR UPDATE", logger: logger)
+                return try await withThrowingTaskGroup(of: Reply.self) { group in
+                    for (id, admin) in zip(ids, admins) {
+                        group.addTask {
+                            try await harness.http.withOwnConnection { client in
+                                try await client.send(.post, "/api/v1/admin/refunds/\(id)/approve", json: [:], token: admin)
+                            }
                         }
                     }
+                    var waiting = 0
+                    for _ in 0..<100_000 where waiting < 2 {
+                        waiting = try await database.query(
+                            """
+                            SELECT count(*)::int FROM pg_stat_activity
+                            WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%sub_orders%'
+                            """)[0].decode(Int.self)
+                    }
+                    try await holder.exec("COMMIT", logger: logger)
+                    return try await group.reduce(into: [Reply]()) { $0.append($1) }
                 }
-                return try await group.reduce(into: [Reply]()) { $0.append($1) }
             }
             let sameTwice = try await harness.http.send(.post, "/api/v1/admin/refunds/\(ids[0])/approve", json: [:], token: admins[1])
 

@@ -115,6 +115,34 @@ import Testing
         }
     }
 
+    /// Found by scripts/faults.sh (outage): PostgreSQL went down while transactions sat between
+    /// two statements, and their next statement never came back; the requests hung for good and
+    /// held up the service's shutdown. PostgresNIO drops a statement written to a connection that
+    /// has already closed.
+    @Test(.timeLimit(.minutes(1)))
+    func aStatementOnAConnectionTheServerClosedFailsInsteadOfWaitingForever() async throws {
+        try await TestDatabase.with { _, url in
+            try await Self.withPool(url) { database in
+                // Act: the server ends the transaction's session between two statements.
+                let outcome = await Self.outcome {
+                    try await database.transaction { connection in
+                        let pid = try await connection.exec("SELECT pg_backend_pid()", logger: database.logger)[0].decode(Int.self)
+                        try await TestDatabase.admin("SELECT pg_terminate_backend(\(pid))")
+                        let deadline = ContinuousClock.now + .seconds(10)
+                        while !connection.isClosed, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+                        try await connection.exec("SELECT 1", logger: database.logger)
+                    }
+                }
+                while !database.isAvailable { try await Task.sleep(for: .milliseconds(20)) }
+                let after = try await database.query("SELECT 42")
+
+                // Check: a 503 at once, and the service works again.
+                #expect(outcome == "database_unavailable")
+                #expect(try after[0].decode(Int.self) == 42)
+            }
+        }
+    }
+
     static func outcome(_ call: () async throws -> Void) async -> String {
         do {
             try await call()

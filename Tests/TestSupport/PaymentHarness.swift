@@ -20,7 +20,7 @@ public struct PaymentHarness: Sendable {
     public var services: Services { world.services }
 
     public static func run(
-        settings: [String: String] = [:], _ body: @escaping @Sendable (PaymentHarness) async throws -> Void
+        settings: [String: String] = [:], clock: TestClock = TestClock(), _ body: @escaping @Sendable (PaymentHarness) async throws -> Void
     ) async throws {
         var quiet = Logger(label: "daraja-simulator")
         quiet.logLevel = .error
@@ -30,7 +30,6 @@ public struct PaymentHarness: Sendable {
                 consumerKey: development.consumerKey, consumerSecret: development.consumerSecret,
                 passkeysByShortcode: [development.shortcode: development.passkey], callbackTiming: .whenReleased),
             logger: quiet)
-        let clock = TestClock()
         try await simulator.buildApplication().test(.live) { simulatorClient in
             let darajaURL = "http://localhost:\(simulatorClient.port ?? 0)"
             try await TestApp.run(settings: ["DARAJA_BASE_URL": darajaURL].merging(settings) { $1 }, effects: clock.effects) {

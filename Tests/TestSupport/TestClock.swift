@@ -15,6 +15,11 @@ public final class TestClock: Sendable {
         current.withLock { $0 = $0.addingTimeInterval(TimeInterval(duration.components.seconds)) }
     }
 
+    /// Moves the clock on to `instant`; an instant already past leaves it where it is.
+    public func advance(to instant: Date) {
+        current.withLock { $0 = max($0, instant) }
+    }
+
     public var effects: Effects {
         Effects(now: { self.current.withLock { $0 } }, randomBytes: Effects.live.randomBytes)
     }

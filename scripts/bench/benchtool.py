@@ -6,8 +6,9 @@
   pgbench-script  turn the statements PostgreSQL logged for one traced customer into a pgbench script
   ceiling       run pgbench with that script under `measure`
   catalog-paths the catalog's query paths, deep cursors found by following 50 pages
-  explain       EXPLAIN (ANALYZE, BUFFERS) plans from auto_explain's log, Seq Scans on products flagged
-  checkout-report / catalog-report  assemble a run's JSON and print its summary
+  explain       EXPLAIN (ANALYZE, BUFFERS) plans from auto_explain's log, Seq Scans on the watched tables flagged
+  analytics-paths  the analytics and order-read paths over the generated marketplace, with their callers' tokens
+  checkout-report / catalog-report / analytics-report  assemble a run's JSON and print its summary
   compare       two result files side by side
 """
 import argparse
@@ -474,7 +475,8 @@ def cmd_catalog_paths(args):
 def cmd_explain(args):
     """auto_explain's plans (one request of each path was made between markers named after it)."""
     paths = json.load(open(args.paths))
-    plans, flagged = {}, {}
+    watched = args.tables
+    plans, flagged, details = {}, {}, {}
     for target in paths:
         name = target["name"]
         texts = []
@@ -482,20 +484,110 @@ def cmd_explain(args):
             if record["message"].startswith("duration:") and "plan:" in record["message"]:
                 texts.append(record["message"])
         plans[name] = texts
+        scanned = sorted({m for t in texts for m in re.findall(r"Seq Scan on (\w+)", t)})
+        details[name] = {"seq_scans": scanned, "statements": len(texts)}
         if not texts:
             flagged[name] = "no_plan"
-        elif any(re.search(r"Seq Scan on products", t) for t in texts):
+        elif any(re.fullmatch(watched, table) for table in scanned):
             flagged[name] = "seq_scan"
-        elif any(re.search(r"Index (Only )?Scan (Backward )?using \S+ on products|Bitmap Index Scan on products_", t) for t in texts):
+        elif any(re.search(r"(Index (Only )?Scan (Backward )?using \S+|Bitmap Heap Scan) on (" + watched + r")\b", t) for t in texts):
             flagged[name] = "index"
         else:
-            flagged[name] = "no_products_index"
+            flagged[name] = "no_table_scan"
     with open(args.out, "w") as f:
         for name, texts in plans.items():
-            f.write(f"===== {name}{'' if flagged[name] == 'index' else '   <-- ' + flagged[name]}\n")
+            note = "" if flagged[name] in ("index", "no_table_scan") else "   <-- " + flagged[name]
+            f.write(f"===== {name}{note}   seq scans: {', '.join(details[name]['seq_scans']) or 'none'}\n")
             for text in texts:
                 f.write(text + "\n\n")
+    if args.details:
+        with open(args.details, "w") as f:
+            json.dump(details, f, indent=1, sort_keys=True)
     print(json.dumps(flagged))
+
+
+# ---------------------------------------------------------------- analytics
+
+def cmd_analytics_paths(args):
+    """Callers (an admin, the busiest merchant, the customer with most orders) signed in with the
+    bench password, and the paths the analytics benchmark measures: each analytics endpoint over the
+    last whole month and over the whole year of the generated data, and the order reads."""
+    emails = {"admin": "vol-admin@volume.hubroute.test"}
+    emails["merchant"] = psql(args.db, """SELECT u.email FROM merchants m JOIN users u ON u.id = m.user_id
+        ORDER BY (SELECT count(*) FROM sub_orders s WHERE s.merchant_id = m.id) DESC, m.id LIMIT 1""")[0][0]
+    emails["customer"] = psql(args.db, """SELECT u.email FROM users u WHERE u.role = 'customer'
+        ORDER BY (SELECT count(*) FROM orders o WHERE o.customer_id = u.id) DESC, u.id LIMIT 1""")[0][0]
+    status, body = http_json("POST", args.base_url + "/api/v1/auth/register", {
+        "email": "bench-hash@bench.hubroute.test", "password": args.password, "full_name": "Bench", "phone": "0712345678"})
+    if status != 201:
+        raise SystemExit(f"register: {status} {body}")
+    quoted = ", ".join(f"'{e}'" for e in emails.values())
+    psql(args.db, f"""UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE email = 'bench-hash@bench.hubroute.test')
+        WHERE email IN ({quoted}) RETURNING id""")
+    tokens = {}
+    for role, email in emails.items():
+        status, body = http_json("POST", args.base_url + "/api/v1/auth/login", {"email": email, "password": args.password})
+        if status != 200:
+            raise SystemExit(f"login {email}: {status} {body}")
+        tokens[role] = body["access_token"]
+    first, last = psql(args.db, """SELECT min((created_at AT TIME ZONE 'Africa/Nairobi')::date),
+        max((created_at AT TIME ZONE 'Africa/Nairobi')::date) FROM orders""")[0]
+    month_from, month_to = psql(args.db, f"""SELECT (date_trunc('month', '{last}'::date::timestamp) - interval '1 month')::date,
+        (date_trunc('month', '{last}'::date::timestamp) - interval '1 day')::date""")[0]
+    ranges = {"month": f"from={month_from}&to={month_to}", "year": f"from={first}&to={last}"}
+    paths = []
+    for report in ["sales", "merchants", "hubs", "products", "payments", "refunds"]:
+        for span, query in ranges.items():
+            paths.append({"name": f"analytics.{report}.{span}", "path": f"/api/v1/admin/analytics/{report}?{query}", "token": tokens["admin"]})
+    paths.append({"name": "analytics.products.year.csv", "path": f"/api/v1/admin/analytics/products?{ranges['year']}",
+                  "token": tokens["admin"], "accept": "text/csv"})
+    for span, query in ranges.items():
+        paths.append({"name": f"analytics.merchant.{span}", "path": f"/api/v1/merchant/analytics?{query}", "token": tokens["merchant"]})
+    customer_order = psql(args.db, f"""SELECT o.id FROM orders o JOIN users u ON u.id = o.customer_id
+        WHERE u.email = '{emails['customer']}' ORDER BY o.created_at DESC LIMIT 1""")[0][0]
+    merchant_id = psql(args.db, f"SELECT m.id FROM merchants m JOIN users u ON u.id = m.user_id WHERE u.email = '{emails['merchant']}'")[0][0]
+    some_customer = psql(args.db, "SELECT customer_id FROM orders ORDER BY created_at DESC LIMIT 1")[0][0]
+    number = psql(args.db, "SELECT number FROM orders ORDER BY created_at LIMIT 1 OFFSET 5000")[0][0]
+    reads = {
+        "orders.detail": ("/api/v1/orders/" + customer_order, "customer"),
+        "orders.customer": ("/api/v1/orders", "customer"),
+        "orders.merchant": ("/api/v1/merchant/orders", "merchant"),
+        "orders.merchant.delivered": ("/api/v1/merchant/orders?status=delivered", "merchant"),
+        "orders.merchant.returning": ("/api/v1/merchant/orders?status=returning", "merchant"),
+        "orders.admin": ("/api/v1/admin/orders", "admin"),
+        "orders.admin.number": ("/api/v1/admin/orders?number=" + number, "admin"),
+        "orders.admin.customer": ("/api/v1/admin/orders?customer_id=" + some_customer, "admin"),
+        "orders.admin.merchant": ("/api/v1/admin/orders?merchant_id=" + merchant_id, "admin"),
+        "orders.admin.range": (f"/api/v1/admin/orders?{ranges['month']}", "admin"),
+    }
+    for status_filter in ["delivered", "completed", "returned", "cancelled", "in_progress", "placed", "awaiting_payment"]:
+        reads[f"orders.admin.status.{status_filter}"] = (f"/api/v1/admin/orders?status={status_filter}", "admin")
+    for name, (path, role) in reads.items():
+        paths.append({"name": name, "path": path, "token": tokens[role]})
+    # A page deep into the admin's list: the cursor after 50 pages.
+    cursor = None
+    for _ in range(50):
+        status, body = http_json("GET", args.base_url + "/api/v1/admin/orders" + (f"?cursor={urllib.parse.quote(cursor)}" if cursor else ""),
+                                 token=tokens["admin"])
+        if status != 200:
+            raise SystemExit(f"admin orders: {status} {body}")
+        cursor = body.get("next_cursor")
+    if cursor:
+        paths.append({"name": "orders.admin.page51", "path": "/api/v1/admin/orders?cursor=" + urllib.parse.quote(cursor), "token": tokens["admin"]})
+    for target in paths:
+        request = urllib.request.Request(args.base_url + target["path"])
+        request.add_header("Authorization", "Bearer " + target["token"])
+        if target.get("accept"):
+            request.add_header("Accept", target["accept"])
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:
+                response.read()
+        except urllib.error.HTTPError as error:
+            raise SystemExit(f"{target['name']}: {error.code} {error.read()[:300]}")
+    with open(args.out, "w") as f:
+        json.dump(paths, f, indent=1)
+    with open(args.ranges, "w") as f:
+        json.dump({"month": ranges["month"], "year": ranges["year"], "callers": emails}, f, indent=1)
 
 
 # ---------------------------------------------------------------- reports
@@ -628,6 +720,38 @@ def cmd_catalog_report(args):
     print(f"errors {result['errors']}; plans in {result['plans_file']}")
 
 
+def cmd_analytics_report(args):
+    run = json.load(open(os.path.join(args.dir, "analytics-load.json")))
+    flagged = json.load(open(os.path.join(args.dir, "seqscan.json")))
+    details = json.load(open(os.path.join(args.dir, "plan-details.json")))
+    setup = json.load(open(os.path.join(args.dir, "setup.json")))
+    queries = {}
+    for name, figures in sorted(run.get("requests", {}).items()):
+        queries[name] = {k: figures[k] for k in ("p50_ms", "p99_ms", "p999_ms", "max_ms", "count")}
+        queries[name]["requests_per_s"] = run.get("requests_per_s", {}).get(name)
+        queries[name]["plan"] = flagged.get(name, "no_plan")
+        queries[name]["seq_scans"] = details.get(name, {}).get("seq_scans", [])
+        queries[name]["p99_under_50ms"] = figures["p99_ms"] < 50
+    result = {"kind": "analytics", "git": args.git, "when": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+              "clients": run.get("clients"), "errors": run.get("errors"), "setup": setup, "queries": queries,
+              "worst_p99_ms": max(q["p99_ms"] for q in queries.values()),
+              "all_p99_under_50ms": all(q["p99_under_50ms"] for q in queries.values()),
+              "any_seq_scan_on_order_tables": any(v == "seq_scan" for v in flagged.values()),
+              "plans_missing": sorted(k for k, v in flagged.items() if v == "no_plan"), "process": run.get("process"),
+              "plans_file": os.path.join(args.dir, "plans.txt")}
+    with open(args.out, "w") as f:
+        json.dump(result, f, indent=2, sort_keys=True)
+    print(f"\nanalytics benchmark over {setup.get('orders')} orders ({result['when']}, {args.git}), {result['clients']} clients per path")
+    print(f"seeded in {setup.get('seed_s')} s; audit-money: {setup.get('audit')}")
+    for view, ms in setup.get("refresh_ms", {}).items():
+        print(f"  refresh {view:<30} {ms:>7} ms")
+    print(f"{'path':<36} {'p50 ms':>7} {'p99 ms':>7} {'p99.9':>7} {'req/s':>7}  plan / seq scans")
+    for name, q in queries.items():
+        print(f"{name:<36} {q['p50_ms']:>7.2f} {q['p99_ms']:>7.2f} {q['p999_ms']:>7.2f} {q['requests_per_s'] or 0:>7.0f}  "
+              f"{q['plan']} {','.join(q['seq_scans']) or '-'}{'' if q['p99_under_50ms'] else '  p99 OVER 50 ms'}")
+    print(f"errors {result['errors']}; plans in {result['plans_file']}")
+
+
 def flatten(value, prefix=""):
     if isinstance(value, dict):
         for key, inner in value.items():
@@ -713,7 +837,23 @@ def main():
     p.add_argument("--log", required=True)
     p.add_argument("--paths", required=True)
     p.add_argument("--out", required=True)
+    p.add_argument("--tables", default="products", help="a regular expression of the tables a Seq Scan of is flagged")
+    p.add_argument("--details", help="also write each path's seq-scanned relations here (JSON)")
     p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("analytics-paths")
+    p.add_argument("--db", required=True)
+    p.add_argument("--base-url", required=True)
+    p.add_argument("--password", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--ranges", required=True)
+    p.set_defaults(func=cmd_analytics_paths)
+
+    p = sub.add_parser("analytics-report")
+    p.add_argument("--dir", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--git", default="")
+    p.set_defaults(func=cmd_analytics_report)
 
     p = sub.add_parser("checkout-report")
     p.add_argument("--dir", required=True)

@@ -48,7 +48,7 @@ bench_build() {
 
 bench_start_postgres() {
     BENCH_PG_PORT=${BENCH_PG_PORT:-55439}
-    while port_in_use "$BENCH_PG_PORT"; do BENCH_PG_PORT=$((BENCH_PG_PORT + 1)); done
+    while port_busy "$BENCH_PG_PORT"; do BENCH_PG_PORT=$((BENCH_PG_PORT + 1)); done
     BENCH_PG_DIR=$(mktemp -d "${TMPDIR:-/var/tmp}/hubroute-bench-pg.XXXXXX")
     if [ "$(id -u)" = 0 ]; then chmod 755 "$BENCH_PG_DIR"; fi
     start_cluster "$BENCH_PG_DIR/data" "$BENCH_PG_PORT" durable \
@@ -78,7 +78,7 @@ bench_marker() {
 
 bench_start_service() {
     BENCH_HTTP_PORT=${BENCH_HTTP_PORT:-18080}
-    while port_in_use "$BENCH_HTTP_PORT"; do BENCH_HTTP_PORT=$((BENCH_HTTP_PORT + 1)); done
+    while port_busy "$BENCH_HTTP_PORT"; do BENCH_HTTP_PORT=$((BENCH_HTTP_PORT + 1)); done
     BENCH_URL="http://127.0.0.1:$BENCH_HTTP_PORT"
     log "starting the service on $BENCH_URL (pool $BENCH_POOL_SIZE, log: $BENCH_RUN_DIR/service.log)"
     # Started from the run folder, so no .env of the work tree applies.

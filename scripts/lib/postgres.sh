@@ -44,6 +44,17 @@ port_in_use() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# port_busy PORT: something listens on it, or any socket still holds it as its local port (an
+# outgoing connection's ephemeral port, a TIME-WAIT): a server could not bind it. For picking a
+# free port; port_in_use alone misses the second kind.
+port_busy() {
+    port_in_use "$1" && return 0
+    local hex
+    hex=$(printf ':%04X' "$1")
+    awk -v port="$hex" 'substr($2, length($2) - 4) == port { found = 1 } END { exit !found }' \
+        /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
 # start_cluster DIR PORT [throwaway|durable [EXTRA_OPTIONS]]: creates the cluster on first use,
 # starts it, waits until it accepts connections. A throwaway cluster trades durability for speed
 # (tests only). EXTRA_OPTIONS are more server options (`-c name=value ...`).

@@ -19,7 +19,8 @@ extension API {
         let admin = try principal()
         guard case .json(let body) = input.body else { throw Problem.malformedRequest("Expected a JSON body.") }
         let user = try await services.users.change(
-            try uuid(input.path.id, "User"), .init(role: body.role?.domain, isActive: body.isActive), by: admin)
+            try uuid(input.path.id, "User"), .init(role: try body.role.map { try Role(mapping: $0.rawValue) }, isActive: body.isActive),
+            by: admin)
         return .ok(.init(body: .json(try .init(user))))
     }
 }

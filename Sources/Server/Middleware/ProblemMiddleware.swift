@@ -107,6 +107,9 @@ struct ProblemMiddleware: RouterMiddleware {
             // Valid JSON holding a value the decoder cannot take, e.g. 1.5 for an integer; the
             // decoder does not say which field.
             return .validation(field: "body", "holds a value of the wrong type, such as a fraction where a whole number belongs")
+        case .dataCorrupted(let context) where context.debugDescription.hasPrefix("Additional properties are disabled"):
+            // A request schema with `additionalProperties: false` met a member it does not have.
+            return .validation(field: path(context), "is not a field of this request")
         case .dataCorrupted(let context):
             return .validation(field: path(context), "has a value that is not allowed")
         case .keyNotFound(let key, let context):
