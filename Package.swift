@@ -102,7 +102,7 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "Core", "Identity", "Catalog", "Orders", "Hubs", "Refunds", "Payments",
+                "Core", "Identity", "Catalog", "Orders", "Hubs", "Refunds", "Payments", "Analytics",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),

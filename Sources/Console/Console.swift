@@ -1,3 +1,4 @@
+import Analytics
 import Catalog
 import Core
 import Foundation
@@ -27,11 +28,12 @@ public struct ConsoleServices: Sendable {
     public var cash: CashRemittances
     public var refunds: Refunds
     public var payments: Payments
+    public var analytics: Analytics
 
     public init(
         config: AppConfig, database: Database, effects: Effects, auth: AuthService, users: UserAdministration, staff: HubStaffService,
         merchantApplications: MerchantApplications, places: Places, categories: Categories, orders: Orders,
-        hubOperations: HubOperations, cash: CashRemittances, refunds: Refunds, payments: Payments
+        hubOperations: HubOperations, cash: CashRemittances, refunds: Refunds, payments: Payments, analytics: Analytics
     ) {
         self.config = config
         self.database = database
@@ -47,6 +49,7 @@ public struct ConsoleServices: Sendable {
         self.cash = cash
         self.refunds = refunds
         self.payments = payments
+        self.analytics = analytics
     }
 }
 
@@ -89,6 +92,7 @@ public struct Console: Sendable {
         HubPages(console: self).register(routes)
         ZonePages(console: self).register(routes)
         CategoryPages(console: self).register(routes)
+        AnalyticsPages(console: self).register(routes)
         routes.notFound()
     }
 }

@@ -49,6 +49,7 @@ struct Pages: Sendable {
         NavLink(label: "Refunds", href: "/console/admin/refunds"), NavLink(label: "Payments", href: "/console/admin/payments"),
         NavLink(label: "Applications", href: "/console/admin/merchant-applications"), NavLink(label: "Hubs", href: "/console/admin/hubs"),
         NavLink(label: "Zones", href: "/console/admin/zones"), NavLink(label: "Categories", href: "/console/admin/categories"),
+        NavLink(label: "Analytics", href: "/console/admin/analytics/sales"),
     ]
 
     func render(

@@ -11,7 +11,8 @@ extension Console {
                 config: services.config, database: services.database, effects: services.effects, auth: services.auth,
                 users: services.users, staff: services.staff, merchantApplications: services.merchantApplications,
                 places: services.places, categories: services.categories, orders: services.orders,
-                hubOperations: services.hubOperations, cash: services.cash, refunds: services.refunds, payments: services.payments),
+                hubOperations: services.hubOperations, cash: services.cash, refunds: services.refunds, payments: services.payments,
+                analytics: services.analytics),
             logger: logger)
     }
 }
