@@ -1,3 +1,5 @@
+import Analytics
+@testable import Console
 import Foundation
 import HTTPTypes
 import Identity
@@ -255,5 +257,84 @@ import Testing
                 #expect(reply.status == 404 && reply.contentType == "text/html; charset=utf-8", "\(reply.text)")
             }
         }
+    }
+
+    @Test func anAdminReadsEachAnalyticsDashboardWithItsCSV() async throws {
+        try await withMarketplace { http, world in
+            // Setup: a delivered COD parcel with a refund asked for, counted by a refresh.
+            try await world.put(world.products[0][0], 2)
+            let parcel = try await world.checkout(method: .cod).order.subOrders[0]
+            try await world.deliver(parcel, paymentMethod: .cod)
+            _ = try await world.services.refunds.request(
+                .init(subOrderID: parcel.id, items: [(orderItemID: parcel.items[0].id, quantity: 1)], reason: .damaged, details: "Cracked", evidenceURLs: []),
+                by: Principal(userID: world.customer, role: .customer, hubID: nil, merchantID: nil))
+            let refreshed = try await world.services.analytics.refresh().refreshedAt
+            let admin = try await Self.admin(world)
+            let staff = try await Self.staff(world)
+            var browser = ConsoleBrowser(http)
+            var staffBrowser = ConsoleBrowser(http)
+            var signedOut = ConsoleBrowser(http)
+            try await browser.signIn(admin.email, Self.password)
+            try await staffBrowser.signIn(staff.email, Self.password)
+            let analytics = world.services.analytics
+            let range = try analytics.range(from: nil, to: nil)
+            let reports = [
+                "sales": try await analytics.sales(range), "hubs": try await analytics.hubs(range, hubID: nil, rows: .all),
+                "payments": try await analytics.payments(range), "refunds": try await analytics.refunds(range),
+            ]
+
+            for (dashboard, report) in reports {
+                let path = "/console/admin/analytics/\(dashboard)"
+                // Act
+                let page = try await browser.get(path)
+                let link = try #require(page.text.firstMatch(of: /id="csv" href="([^"]+)"/)?.1).replacingOccurrences(of: "&amp;", with: "&")
+                let csv = try await browser.get(link)
+                let staffPage = try await staffBrowser.get(path)
+                let staffCSV = try await staffBrowser.get("\(path).csv")
+                let outside = try await signedOut.get("\(path).csv")
+
+                // Check: a chart, when it was counted, the range form; the CSV is the API's.
+                #expect(page.status == 200 && page.text.contains("<svg") && page.text.contains("viewBox="), "\(dashboard): \(page.text)")
+                #expect(page.text.contains("datetime=\"\(refreshed.formatted(.iso8601))\""), "\(dashboard)")
+                #expect(page.text.contains("name=\"from\" value=\"\(range.from)\"") && page.text.contains("name=\"to\" value=\"\(range.to)\""))
+                #expect(page.text.contains("href=\"/console/admin/analytics/\(dashboard)\" class=\"current\""))
+                #expect(csv.status == 200 && csv.contentType?.hasPrefix("text/csv") == true, "\(dashboard): \(csv.text)")
+                #expect(csv.text.hasPrefix(report.rows.columns.joined(separator: ",") + "\r\n") && csv.text == report.rows.csv, "\(dashboard)")
+                #expect(staffPage.status == 403 && staffCSV.status == 403 && staffCSV.text.contains("belongs to another role"))
+                #expect(outside.status == 303 && outside.location == "/console/sign-in")
+            }
+            #expect(reports["refunds"]?.rows.rows.isEmpty == false && reports["sales"]?.totals?.rows.count == 1, "the dashboards have figures")
+        }
+    }
+
+    @Test func badDatesOnADashboardAreExplainedNotFailed() async throws {
+        try await withMarketplace { http, world in
+            let admin = try await Self.admin(world)
+            var browser = ConsoleBrowser(http)
+            try await browser.signIn(admin.email, Self.password)
+
+            let notADay = try await browser.get("/console/admin/analytics/sales?from=2026-02-30&to=2026-03-01")
+            let reversed = try await browser.get("/console/admin/analytics/payments?from=2026-03-10&to=2026-03-09")
+            let csv = try await browser.get("/console/admin/analytics/hubs.csv?from=yesterday")
+
+            #expect(notADay.status == 422 && notADay.text.contains("From: must be a date like"), "\(notADay.text)")
+            #expect(notADay.text.contains("name=\"from\" value=\"2026-02-30\"") && !notADay.text.contains("<svg"))
+            #expect(reversed.status == 422 && reversed.text.contains("id=\"failure\""), "\(reversed.text)")
+            #expect(csv.status == 422 && csv.contentType == "text/html; charset=utf-8", "\(csv.text)")
+        }
+    }
+
+    @Test func chartsPlaceAnyFigureWithoutTrapping() {
+        let extremes: [Int64] = [.max, .min, 0, -1, 1]
+        let columns = SVGChart.columns(
+            title: "t", slots: ["a", "b", "c", "d", "e"], series: ["x"],
+            points: extremes.enumerated().map { SVGChart.Point(slot: $0, series: 0, value: $1) }, format: Shillings.format)
+        let bars = SVGChart.bars(title: "t", rows: extremes.map { ("\($0)", $0) }, format: { String($0) })
+        let zeros = SVGChart.columns(title: "t", slots: [], series: [], points: [.init(slot: 0, series: 0, value: 0)], format: { String($0) })
+
+        let numbers = (columns.bars + bars.bars).flatMap { [$0.x, $0.y, $0.width, $0.height] }.compactMap(Double.init)
+        #expect(numbers.count == 40 && numbers.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 360 })
+        #expect(columns.labels.first?.text == Shillings.format(.max) && columns.labels.contains { $0.text == Shillings.format(.min) })
+        #expect(zeros.bars.isEmpty)
     }
 }
