@@ -68,7 +68,8 @@ struct AnalyticsPages: Sendable {
         let rows: [Row]
         /// Long tables (a row per day) start folded under the chart.
         let folded: Bool
-        var count: Int { rows.count }
+        /// Stored, not computed: templates read a value's stored properties only.
+        let count: Int
     }
 
     struct Shown {
@@ -79,7 +80,7 @@ struct AnalyticsPages: Sendable {
         let chart: SVGChart?
         let empty: Bool
         let facts: [Fact]
-        var hasFacts: Bool { !facts.isEmpty }
+        let hasFacts: Bool
         let tables: [Table]
     }
 
@@ -107,11 +108,12 @@ struct AnalyticsPages: Sendable {
         }
         let report = try await dashboard.report(analytics, range)
         let seconds = visit.services.config.analyticsRefreshInterval.components.seconds
+        let facts = report.totals.flatMap(Self.facts) ?? []
         let shown = Shown(
             refreshed: console.dates.format(report.refreshedAt), refreshedISO: report.refreshedAt.formatted(.iso8601),
             interval: seconds % 60 == 0 ? "\(seconds / 60) min" : "\(seconds) s",
             csv: "\(dashboard.path).csv?from=\(range.from)&to=\(range.to)", chart: chart(dashboard, report),
-            empty: report.rows.rows.isEmpty, facts: report.totals.flatMap(Self.facts) ?? [], tables: tables(dashboard, report))
+            empty: report.rows.rows.isEmpty, facts: facts, hasFacts: !facts.isEmpty, tables: tables(dashboard, report))
         let model = Model(dashboards: tabs, path: dashboard.path, from: range.from, to: range.to, report: shown)
         return visit.render("admin-analytics", title: dashboard.label, model)
     }
@@ -156,7 +158,7 @@ struct AnalyticsPages: Sendable {
                 figure: "parcels_delivered", name: { "\($0) \(names[$0] ?? "")" }, format: { String($0) })
         case .refunds:
             return SVGChart.bars(
-                title: "Refunded amount by reason and status",
+                title: "Refund amount by reason and status",
                 rows: indices.map { row in
                     let label = "\(Failure.label(Self.text(rows[row, "reason"]))), \(Self.text(rows[row, "status"])) (\(Self.text(rows[row, "count"])))"
                     return (label, Self.integer(rows[row, "amount_cents"]))
@@ -199,7 +201,8 @@ struct AnalyticsPages: Sendable {
     static func table(_ title: String, _ table: AnalyticsTable, folded: Bool) -> Table {
         Table(
             title: title, columns: table.columns.map(Failure.label),
-            rows: table.rows.map { row in Row(cells: zip(table.columns, row).map { display($0, $1) }) }, folded: folded)
+            rows: table.rows.map { row in Row(cells: zip(table.columns, row).map { display($0, $1) }) }, folded: folded,
+            count: table.rows.count)
     }
 
     /// A figure as people read it: amounts in shillings, nothing as a dash.

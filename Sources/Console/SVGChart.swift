@@ -46,7 +46,8 @@ struct SVGChart {
     let labels: [Label]
     let rules: [Rule]
     let legend: [Key]
-    var hasLegend: Bool { legend.count > 1 }
+    /// Stored, not computed: templates read a value's stored properties only.
+    let hasLegend: Bool
 
     /// One value of a column chart: the slot (day) it belongs to, its series, the figure.
     struct Point {
@@ -108,6 +109,7 @@ struct SVGChart {
         self.labels = labels
         self.rules = rules
         self.legend = legend
+        self.hasLegend = !legend.isEmpty
     }
 
     static func colour(_ series: Int) -> String { "s\(series % 6)" }
