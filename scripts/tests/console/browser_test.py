@@ -4,7 +4,7 @@
 1. hub staff of Westlands signs in and takes a cash-on-delivery parcel from the merchant's
    drop-off to the customer's door (a wrong handover code first), then remits the cash;
 2. an admin approves the seeded refund request and sees it paid (B2C through the simulator),
-   then opens every admin page;
+   then opens every admin page and each analytics dashboard (chart, date range, CSV);
 3. refusals: a POST without the CSRF token, a customer's sign-in, a signed-out session.
 
 Every page is also loaded 375 px wide and must not scroll sideways. Screenshots go to
@@ -235,7 +235,34 @@ def admin_approves_and_browses(browser):
     page.click("#hubs a >> nth=0")
     check("a hub's page lists its staff", page.locator("#staff li").count() >= 1)
     shoot(page, "admin-hub")
+    admin_reads_dashboards(page)
     context.close()
+
+
+def admin_reads_dashboards(page):
+    """Each dashboard: a server-drawn chart, when its figures were counted, a date range, a CSV."""
+    page.click("nav.tabs >> text=Analytics")
+    for name, label in [
+        ("sales", "Daily sales"), ("hubs", "Hub performance"), ("payments", "Payment mix"), ("refunds", "Refunds by reason"),
+    ]:
+        page.click(f"nav.subtabs >> text={label}")
+        check(f"the {name} dashboard opens", page.url.startswith(f"{BASE}/console/admin/analytics/{name}"), page.url)
+        check(f"the {name} dashboard draws a chart", page.locator("#chart svg").count() == 1)
+        check(f"the {name} dashboard says when it was counted", page.locator("#refreshed time").count() == 1)
+        csv = page.request.get(BASE + page.get_attribute("#csv", "href"))
+        check(f"the {name} CSV downloads", csv.status == 200 and csv.headers["content-type"].startswith("text/csv")
+              and "," in csv.text().split("\r\n")[0], f"{csv.status} {csv.headers.get('content-type')}")
+        shoot(page, f"admin-analytics-{name}")
+
+    start, end = page.input_value("input[name=from]"), page.input_value("input[name=to]")
+    page.fill("input[name=from]", end)
+    page.click("#range-form button")
+    check("the date range filters the dashboard", f"from={end}" in page.url and page.input_value("input[name=from]") == end,
+          page.url)
+    page.goto(f"{BASE}/console/admin/analytics/refunds?from={end}&to={start}")
+    check("a reversed range is explained on the page", page.locator("#failure").count() == 1
+          and page.locator("#chart").count() == 0, page.inner_text("main"))
+    shoot(page, "admin-analytics-bad-range")
 
 
 def customer_is_refused(browser):
