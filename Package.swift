@@ -176,7 +176,7 @@ let package = Package(
         .testTarget(name: "PaymentsTests", dependencies: ["Payments", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "RefundsTests", dependencies: ["Refunds", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ReviewsTests", dependencies: ["Reviews", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "AnalyticsTests", dependencies: ["Analytics", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AnalyticsTests", dependencies: ["Analytics", "Orders", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AppTests",
             dependencies: [
