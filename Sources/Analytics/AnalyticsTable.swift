@@ -41,22 +41,6 @@ public struct AnalyticsTable: Sendable, Equatable {
         AnalyticsTable(columns: columns, rows: Array(rows.prefix(count)))
     }
 
-    /// Each row as a JSON object: integers as integers, decimals as numbers, nulls left out.
-    public var jsonObjects: [[String: Any]] {
-        rows.map { row in
-            var object: [String: Any] = [:]
-            for (column, value) in zip(columns, row) {
-                switch value {
-                case .integer(let number): object[column] = number
-                case .decimal(let number): object[column] = NSDecimalNumber(decimal: number).doubleValue
-                case .text(let text): object[column] = text
-                case .null: break
-                }
-            }
-            return object
-        }
-    }
-
     /// RFC 4180: a header row, CRLF line ends, fields holding a comma, quote or line break
     /// quoted with their quotes doubled; amounts in cents, nulls empty.
     public var csv: String {

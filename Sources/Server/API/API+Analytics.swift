@@ -105,28 +105,3 @@ extension API {
         return csv > (quality(["application/json", "application/*"]) ?? 0)
     }
 }
-
-extension AnalyticsTable {
-    /// The rows as the document's type: the table's columns are its properties, so the database's
-    /// figures go out unchanged (a column the document lacks fails here, in tests, not at a client).
-    func decoded<Row: Decodable>() throws -> [Row] {
-        try JSONDecoder().decode([Row].self, from: JSONSerialization.data(withJSONObject: jsonObjects))
-    }
-
-    /// The one row of a table that always has one (totals, a merchant's own row).
-    func decodedRow<Row: Decodable>() throws -> Row {
-        let rows: [Row] = try decoded()
-        guard let row = rows.first else { throw UnmappedValue(type: "\(Row.self)") }
-        return row
-    }
-}
-
-extension Optional where Wrapped == AnalyticsTable {
-    func decoded<Row: Decodable>() throws -> [Row] {
-        try (self ?? AnalyticsTable(columns: [], rows: [])).decoded()
-    }
-
-    func decodedRow<Row: Decodable>() throws -> Row {
-        try (self ?? AnalyticsTable(columns: [], rows: [])).decodedRow()
-    }
-}
