@@ -44,6 +44,7 @@ CROSS JOIN LATERAL (
 -- An order always has sub-orders; the inner join of 0013 said so, and this keeps it.
 WHERE parcels.sub_orders > 0;
 
--- Admins search orders by status: the sub-order statuses an order in that status must have
--- (Orders.subOrderStatusesOfOrderStatus) narrow the search to the orders that may be in it.
+-- Admins search orders by status: for the statuses of orders under way, the sub-order statuses
+-- such an order must have (Orders.subOrderStatusesOfLiveOrderStatus) narrow the search to the
+-- orders that may be in it.
 CREATE INDEX sub_orders_status_idx ON sub_orders (status, order_id);
