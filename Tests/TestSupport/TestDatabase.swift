@@ -50,17 +50,30 @@ public enum TestDatabase {
         String(URLComponents(string: url)?.path.dropFirst() ?? "")
     }
 
-    /// Runs one statement on the server's maintenance database.
+    /// Runs one statement on the server's maintenance database, on a connection of its own: no
+    /// pool to start, lease from and give back for one statement (a pool leased from before its
+    /// `run()` began kept a burst of these waiting until their time limit when all tests start).
     public static func admin(_ sql: String) async throws {
-        let database = try makeDatabase(url: serverURL, connections: 1)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await database.run() }
-            defer { group.cancelAll() }
+        guard let server = URLComponents(string: serverURL), let host = server.host else {
+            throw TestDatabaseError(statement: sql, error: "TEST_DATABASE_URL is not a postgres:// URL")
+        }
+        var configuration = PostgresConnection.Configuration(
+            host: host, port: server.port ?? 5432, username: server.user ?? "postgres", password: server.password,
+            database: String(server.path.dropFirst()), tls: .disable)
+        configuration.options.connectTimeout = .seconds(30)
+        do {
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            let outcome: Result<Void, any Error>
             do {
-                _ = try await database.query(PostgresQuery(unsafeSQL: sql))
+                try await connection.exec(PostgresQuery(unsafeSQL: sql), logger: logger)
+                outcome = .success(())
             } catch {
-                throw TestDatabaseError(statement: sql, error: String(reflecting: error))
+                outcome = .failure(error)
             }
+            try? await connection.close()
+            try outcome.get()
+        } catch {
+            throw TestDatabaseError(statement: sql, error: String(reflecting: error))
         }
     }
 }
