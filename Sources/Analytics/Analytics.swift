@@ -240,13 +240,17 @@ public struct Analytics: Sendable {
         let table = try await statement.table(
             productColumns,
             """
-            WITH totals AS (\(totals))
+            WITH totals AS (\(totals)),
+            -- The page is cut before the names are joined: thousands of products rank, a page shows.
+            ranked AS (
+                SELECT * FROM totals t WHERE \(conditions.joined(separator: " AND "))
+                ORDER BY t.sales_cents DESC, t.product_id DESC\(limit)
+            )
             SELECT p.id, p.name, m.id, m.business_name, t.units_sold, t.sales_cents, t.units_delivered, t.revenue_cents,
                    t.refunded_units, t.refunds_cents, t.review_count,
                    CASE WHEN t.review_count > 0 THEN round(t.rating_total::numeric / t.review_count, 2) END
-            FROM totals t JOIN products p ON p.id = t.product_id JOIN merchants m ON m.id = p.merchant_id
-            WHERE \(conditions.joined(separator: " AND "))
-            ORDER BY t.sales_cents DESC, t.product_id DESC\(limit)
+            FROM ranked t JOIN products p ON p.id = t.product_id JOIN merchants m ON m.id = p.merchant_id
+            ORDER BY t.sales_cents DESC, t.product_id DESC
             """, on: connection, logger: logger)
         return try paged(table, page) { row in
             guard let sales = table[row, "sales_cents"].integer, let id = table[row, "product_id"].text.flatMap(UUID.init(uuidString:))
