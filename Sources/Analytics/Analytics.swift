@@ -83,7 +83,7 @@ public struct Analytics: Sendable {
     /// One row per merchant with activity in the range, by GMV (highest first).
     public func merchants(_ range: DateRange, rows: Rows) async throws -> Report {
         let page = try rows.page(ordering: Self.byGMV)
-        return try await report(range, views: ["analytics_merchant_daily", "analytics_merchant_monthly"]) { connection, logger in
+        return try await report(range, views: ["analytics_merchant_daily", "analytics_merchant_running"]) { connection, logger in
             try await Self.merchantRows(range, merchantID: nil, page: page, on: connection, logger: logger)
         }
     }
@@ -91,7 +91,7 @@ public struct Analytics: Sendable {
     /// One row per product with activity in the range, by sales (highest first).
     public func products(_ range: DateRange, rows: Rows) async throws -> Report {
         let page = try rows.page(ordering: Self.bySales)
-        return try await report(range, views: ["analytics_product_daily", "analytics_product_monthly"]) { connection, logger in
+        return try await report(range, views: ["analytics_product_daily", "analytics_product_running"]) { connection, logger in
             try await Self.productRows(range, merchantID: nil, page: page, on: connection, logger: logger)
         }
     }
@@ -177,7 +177,7 @@ public struct Analytics: Sendable {
     /// The merchant's own row (zeros without activity) and a page of its products.
     public func merchant(_ merchantID: UUID, range: DateRange, products rows: Rows) async throws -> MerchantReport {
         let page = try rows.page(ordering: Self.bySales)
-        let views = ["analytics_merchant_daily", "analytics_merchant_monthly", "analytics_product_daily", "analytics_product_monthly"]
+        let views = ["analytics_merchant_daily", "analytics_merchant_running", "analytics_product_daily", "analytics_product_running"]
         let (refreshedAt, (merchant, products)) = try await answer(views: views) { connection, logger in
             (try await Self.merchantRows(range, merchantID: merchantID, page: nil, on: connection, logger: logger),
              try await Self.productRows(range, merchantID: merchantID, page: page, on: connection, logger: logger))
@@ -193,7 +193,7 @@ public struct Analytics: Sendable {
     {
         var statement = Statement()
         let totals = statement.rollup(
-            daily: "analytics_merchant_daily", monthly: "analytics_merchant_monthly", key: "merchant_id", figures: merchantFigures,
+            daily: "analytics_merchant_daily", running: "analytics_merchant_running", key: "merchant_id", figures: merchantFigures,
             range: range, merchantID: merchantID)
         // A merchant asking for its own row gets it with zeros when it sold nothing in the range.
         var conditions = [merchantID.map { "m.id = \(statement.bind($0))" } ?? "t.merchant_id IS NOT NULL"]
@@ -230,7 +230,7 @@ public struct Analytics: Sendable {
     {
         var statement = Statement()
         let totals = statement.rollup(
-            daily: "analytics_product_daily", monthly: "analytics_product_monthly", key: "product_id", figures: productFigures,
+            daily: "analytics_product_daily", running: "analytics_product_running", key: "product_id", figures: productFigures,
             range: range, merchantID: merchantID)
         var conditions = ["true"]
         if let after = page?.after {
@@ -379,26 +379,33 @@ struct Statement {
         page.map { " LIMIT \(bind($0.limit + 1))" } ?? ""
     }
 
-    /// The sums of `figures` per `key` over the range: whole calendar months from the monthly
-    /// view, the days before and after them from the daily view, so a year reads about twelve
-    /// rows per key instead of 365.
-    mutating func rollup(daily: String, monthly: String, key: String, figures: [String], range: DateRange, merchantID: UUID?) -> String {
+    /// The figures of each merchant (product) with activity in the range, as `key` and the
+    /// `figures`: the whole months of the range from the running totals (the total at its last
+    /// month less the total before its first: two rows each however long the range), the days
+    /// before and after them from the daily view.
+    mutating func rollup(daily: String, running: String, key: String, figures: [String], range: DateRange, merchantID: UUID?) -> String {
         let from = bind(range.from)
         let to = bind(range.to)
-        let merchant = merchantID.map { " AND merchant_id = \(bind($0))" } ?? ""
+        let merchant = merchantID.map { bind($0) }
+        let ofMerchant = { (table: String) in merchant.map { " AND \(table)merchant_id = \($0)" } ?? "" }
         // The first day of the first month wholly inside the range, and of the month after the
         // last one; when no month is whole, the first is not before the second.
         let wholeFrom = "(date_trunc('month', (\(from)::date - 1)::timestamp) + interval '1 month')::date"
         let wholeTo = "date_trunc('month', (\(to)::date + 1)::timestamp)::date"
-        let list = figures.joined(separator: ", ")
+        // The running total as it stood at the end of the month before `month`; a month after the
+        // last with any activity stands where the last one does.
+        let monthBefore = { (month: String) in "least((\(month) - interval '1 month')::date, (SELECT max(month) FROM \(running)))" }
         return """
             SELECT \(key), \(figures.map { "sum(\($0))::bigint AS \($0)" }.joined(separator: ", "))
             FROM (
-                SELECT \(key), \(list) FROM \(monthly)
-                WHERE month >= \(wholeFrom) AND month < \(wholeTo)\(merchant)
+                SELECT e.\(key), \(figures.map { "e.\($0) - coalesce(s.\($0), 0) AS \($0)" }.joined(separator: ", "))
+                FROM \(running) e
+                LEFT JOIN \(running) s ON s.\(key) = e.\(key) AND s.month = \(monthBefore(wholeFrom))
+                WHERE \(wholeFrom) < \(wholeTo) AND e.month = \(monthBefore(wholeTo))
+                    AND e.active_months > coalesce(s.active_months, 0)\(ofMerchant("e."))
                 UNION ALL
-                SELECT \(key), \(list) FROM \(daily)
-                WHERE day BETWEEN \(from)::date AND \(to)::date AND NOT (day >= \(wholeFrom) AND day < \(wholeTo))\(merchant)
+                SELECT \(key), \(figures.joined(separator: ", ")) FROM \(daily)
+                WHERE day BETWEEN \(from)::date AND \(to)::date AND NOT (day >= \(wholeFrom) AND day < \(wholeTo))\(ofMerchant(""))
             ) parts
             GROUP BY \(key)
             """

@@ -4,11 +4,11 @@ import PostgresNIO
 
 extension Analytics {
     /// The materialized views in the order they are refreshed: the facts first, then the views
-    /// that count them, the month rollups after their days.
+    /// that count them, the month rollups after their days, running totals after their months.
     public static let views = [
         "analytics_sub_order_facts", "analytics_refund_facts", "analytics_daily_sales", "analytics_merchant_daily",
-        "analytics_merchant_monthly", "analytics_product_daily", "analytics_product_monthly", "analytics_hub_daily",
-        "analytics_payment_mix",
+        "analytics_merchant_monthly", "analytics_merchant_running", "analytics_product_daily", "analytics_product_monthly",
+        "analytics_product_running", "analytics_hub_daily", "analytics_payment_mix",
     ]
 
     public struct Refresh: Sendable {

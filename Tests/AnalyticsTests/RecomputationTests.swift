@@ -1,3 +1,4 @@
+@testable import Analytics
 import Core
 import Orders
 import Foundation
@@ -90,6 +91,67 @@ import Testing
                 #expect(try differing[0].decode(Int.self) == 0, "\(monthly)")
             }
         }
+    }
+
+    /// Merchants and products over a range read whole months from running totals and the rest
+    /// from days; whatever the range (whole months, parts of months, before or after the data),
+    /// each row must be its days summed.
+    @Test func rankingsOverAnyRangeAreTheirDaysSummed() async throws {
+        try await World.with { world in
+            // Setup: a generated world from mid-January to the end of February 2026.
+            let services = world.services
+            _ = try await VolumeSeeder(database: services.database, timeZone: services.calendar.timeZone)
+                .seed(.init(orders: 300, seed: 5, days: 45, end: Self.end))
+            _ = try await services.analytics.refresh()
+            let ranges = [
+                ("2026-01-01", "2026-02-28"), ("2026-01-20", "2026-02-10"), ("2026-01-20", "2026-03-31"), ("2026-02-01", "2026-02-28"),
+                ("2025-12-01", "2026-01-31"), ("2026-02-03", "2026-02-03"), ("2025-11-01", "2025-12-31"), ("2026-04-01", "2026-05-31"),
+                ("2025-06-15", "2026-06-14"),
+            ]
+            for (from, to) in ranges {
+                let range = try DateRange(
+                    from: from, to: to, today: Self.end, calendar: services.calendar, maximumDays: 366)
+
+                // Act
+                let products = try await services.analytics.products(range, rows: .all).rows
+                let merchants = try await services.analytics.merchants(range, rows: .all).rows
+
+                // Check
+                #expect(
+                    try await Self.figures(products, key: "product_id", Self.productSums)
+                        == Self.summedDays(services, "analytics_product_daily", key: "product_id", Self.productSums, from, to),
+                    "products \(from)...\(to)")
+                #expect(
+                    try await Self.figures(merchants, key: "merchant_id", Self.merchantSums)
+                        == Self.summedDays(services, "analytics_merchant_daily", key: "merchant_id", Self.merchantSums, from, to),
+                    "merchants \(from)...\(to)")
+            }
+        }
+    }
+
+    static let productSums = ["units_sold", "sales_cents", "units_delivered", "revenue_cents", "refunded_units", "refunds_cents", "review_count"]
+    static let merchantSums = [
+        "sub_orders", "gmv_cents", "delivered", "commission_cents", "payout_cents", "delivered_refunded", "cancelled_customer",
+        "cancelled_merchant_rejected", "cancelled_payment_expired", "cancelled_admin", "returned", "refunds_paid_cents",
+        "delivered_refunds_paid_cents", "review_count",
+    ]
+
+    static func figures(_ table: AnalyticsTable, key: String, _ columns: [String]) -> [String: [Int64]] {
+        Dictionary(uniqueKeysWithValues: table.rows.indices.map { row in
+            (table[row, key].text ?? "", columns.map { table[row, $0].integer ?? -1 })
+        })
+    }
+
+    static func summedDays(_ services: Services, _ view: String, key: String, _ columns: [String], _ from: String, _ to: String)
+        async throws -> [String: [Int64]]
+    {
+        let rows = try await services.database.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT \(key)::text, ARRAY[\(columns.map { "sum(\($0))::bigint" }.joined(separator: ", "))]
+                    FROM \(view) WHERE day BETWEEN $1::date AND $2::date GROUP BY \(key)
+                    """, binds: try { var binds = PostgresBindings(); try binds.append(from); try binds.append(to); return binds }()))
+        return Dictionary(uniqueKeysWithValues: try rows.map { try $0.decode((String, [Int64]).self) })
     }
 
     @Test func theGeneratedWorldBalancesItsBooksAndRepeatsFromItsSeed() async throws {
