@@ -49,44 +49,46 @@ public struct Carts: Sendable {
     }
 
     /// Adds `quantity` of a product; a product already in the cart gets the quantities added.
+    /// One statement checks the product and merges the line, so an add is two round trips
+    /// with the cart read after it (it was five in a transaction).
     public func add(productID: UUID, quantity: Int, for principal: Principal) async throws -> Cart {
         try Self.checkQuantity(quantity)
         let now = effects.now()
-        return try await database.transaction { connection in
+        let cap = CatalogLimits.cartQuantity.upperBound
+        return try await database.withConnection { connection in
             let logger = database.logger
-            let products = try await connection.exec(
+            // The merge is conditional, so racing adds never take a line past the cap or the
+            // stock; `in_cart` is the line as it was before, to explain a refused merge.
+            let rows = try await connection.exec(
                 """
-                SELECT p.merchant_id, p.stock
-                FROM products p JOIN merchants m ON m.id = p.merchant_id JOIN categories cat ON cat.id = p.category_id
-                WHERE p.id = \(productID) AND \(unescaped: Products.onSale)
+                WITH product AS (
+                    SELECT p.merchant_id, p.stock
+                    FROM products p JOIN merchants m ON m.id = p.merchant_id JOIN categories cat ON cat.id = p.category_id
+                    WHERE p.id = \(productID) AND \(unescaped: Products.onSale)
+                ), merged AS (
+                    INSERT INTO cart_items (user_id, product_id, quantity, added_at, updated_at)
+                    SELECT \(principal.userID), \(productID), \(quantity), \(now), \(now) FROM product
+                    WHERE product.merchant_id IS DISTINCT FROM \(principal.merchantID)::uuid AND \(quantity) <= product.stock
+                    ON CONFLICT (user_id, product_id) DO UPDATE
+                    SET quantity = cart_items.quantity + EXCLUDED.quantity, updated_at = EXCLUDED.updated_at
+                    WHERE cart_items.quantity + EXCLUDED.quantity <= least(\(cap), (SELECT stock FROM product))
+                    RETURNING quantity
+                )
+                SELECT product.merchant_id, product.stock, (SELECT quantity FROM merged) AS merged,
+                       (SELECT quantity FROM cart_items WHERE user_id = \(principal.userID) AND product_id = \(productID)) AS in_cart
+                FROM product
                 """, logger: logger)
-            guard let product = products.first else {
+            guard let row = rows.first else {
                 throw Problem.validation(field: "product_id", "no such product on sale")
             }
-            let (merchantID, stock) = try product.decode((UUID, Int).self)
-            if merchantID == principal.merchantID {
-                throw Problem.conflict("Merchants cannot buy their own products.", code: "own_product")
-            }
-            if quantity > stock { throw Problem.outOfStock([(productID, stock)]) }
-            // The merge is conditional, so racing adds never take a line past the cap or the stock;
-            // a refused merge leaves the existing line locked for the explanation below.
-            let merged = try await connection.exec(
-                """
-                INSERT INTO cart_items (user_id, product_id, quantity, added_at, updated_at)
-                VALUES (\(principal.userID), \(productID), \(quantity), \(now), \(now))
-                ON CONFLICT (user_id, product_id) DO UPDATE
-                SET quantity = cart_items.quantity + EXCLUDED.quantity, updated_at = EXCLUDED.updated_at
-                WHERE cart_items.quantity + EXCLUDED.quantity <= least(\(CatalogLimits.cartQuantity.upperBound), \(stock))
-                RETURNING quantity
-                """, logger: logger)
-            if merged.isEmpty {
-                let lines = try await connection.exec(
-                    "SELECT quantity FROM cart_items WHERE user_id = \(principal.userID) AND product_id = \(productID)", logger: logger)
-                let inCart = try lines[0].decode(Int.self)
-                if inCart + quantity > CatalogLimits.cartQuantity.upperBound {
+            let (merchantID, stock, merged, inCart) = try row.decode((UUID, Int, Int?, Int?).self)
+            if merged == nil {
+                if merchantID == principal.merchantID {
+                    throw Problem.conflict("Merchants cannot buy their own products.", code: "own_product")
+                }
+                if let inCart, quantity <= stock, inCart + quantity > cap {
                     throw Problem.validation(
-                        field: "quantity",
-                        "the cart already holds \(inCart) of this product; a line holds at most \(CatalogLimits.cartQuantity.upperBound)")
+                        field: "quantity", "the cart already holds \(inCart) of this product; a line holds at most \(cap)")
                 }
                 throw Problem.outOfStock([(productID, stock)])
             }

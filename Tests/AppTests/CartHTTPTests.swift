@@ -125,6 +125,26 @@ import Testing
         }
     }
 
+    @Test func racingAddsNeverTakeALinePastTheStock() async throws {
+        try await TestApp.run { http, services in
+            // Setup
+            let cast = try await Cast.make(http, services)
+            let category = try await services.category("General")
+            let scarce = try await http.product("Scarce", category: category, stock: 5, merchant: cast.merchant)
+            let scarceID = scarce["id"].string!
+
+            // Act: twenty adds of one unit at once by the same customer.
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<20 { group.addTask { try await http.cartAdd(scarceID, quantity: 1, token: cast.customer).status } }
+                return try await group.reduce(into: [Int: Int]()) { $0[$1, default: 0] += 1 }
+            }
+
+            // Check: exactly the stock merged; the rest out of stock.
+            #expect(statuses == [200: 5, 409: 15])
+            #expect(try await http.send(.get, "/api/v1/cart", token: cast.customer).json["item_count"] == 5)
+        }
+    }
+
     @Test func productsThatCannotBeBoughtAreRefused() async throws {
         try await TestApp.run { http, services in
             // Setup

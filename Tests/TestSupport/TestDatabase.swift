@@ -41,7 +41,8 @@ public enum TestDatabase {
 
     /// A pool on a test's database with the limits the test chooses; the caller runs it.
     public static func makeDatabase(url: String, connections: Int, statementTimeout: Duration, timeout: Duration) throws -> Database {
-        let configuration = try Database.configuration(url: url, maximumConnections: connections, statementTimeout: statementTimeout)
+        let configuration = try Database.configuration(
+            url: url, maximumConnections: connections, statementTimeout: statementTimeout, keepingConnectionsOpen: false)
         return Database(configuration: configuration, logger: logger, timeout: timeout)
     }
 
