@@ -230,9 +230,15 @@ public struct Orders: Sendable {
                 query.filter("o.id IN (SELECT s.order_id FROM sub_orders s WHERE s.status = ANY(\(implied)))")
                 query.filter(derived)
             } else {
-                // CASE fixes the order: the probe first, the view only for orders that pass it.
+                // CASE fixes the order: the probe first, the view only for orders that pass it. The
+                // probe is a scalar subquery, not EXISTS: the planner may turn an EXISTS into a hash
+                // of every sub-order in the status (124,000 delivered ones: 67 ms at 100,000 orders)
+                // where a page needs a few hundred probes.
                 query.filter(
-                    "CASE WHEN EXISTS (SELECT 1 FROM sub_orders s WHERE s.order_id = o.id AND s.status = ANY(\(implied))) THEN \(derived) END")
+                    """
+                    CASE WHEN (SELECT true FROM sub_orders s WHERE s.order_id = o.id AND s.status = ANY(\(implied)) LIMIT 1)
+                    THEN \(derived) END
+                    """)
             }
         }
         if let from = filter.from { query.filter("o.created_at >= \(try query.bind(from))") }

@@ -17,47 +17,28 @@ extension API {
     }
 
     func getMerchantAnalytics(_ input: Operations.GetMerchantAnalytics.Input) async throws -> Operations.GetMerchantAnalytics.Output {
-        let analytics = services.analytics
-        let range = try analytics.range(from: input.query.from, to: input.query.to)
         let csv = Self.wantsCSV(input.headers.accept)
-        let report = try await analytics.merchants(range, rows: csv ? .all : .page(limit: input.query.limit, cursor: input.query.cursor))
-        if csv { return .ok(.init(body: .csv(.init(report.rows.csv)))) }
-        return .ok(
-            .init(
-                body: .json(
-                    .init(
-                        from: range.from, to: range.to, refreshedAt: report.refreshedAt, items: try report.rows.decoded(),
-                        nextCursor: report.nextCursor))))
+        let report = try await services.analytics.merchants(
+            try services.analytics.range(from: input.query.from, to: input.query.to),
+            rows: .list(csv: csv, limit: input.query.limit, cursor: input.query.cursor))
+        return .ok(.init(body: csv ? .csv(.init(report.rows.csv)) : .json(try .init(report))))
     }
 
     func getHubAnalytics(_ input: Operations.GetHubAnalytics.Input) async throws -> Operations.GetHubAnalytics.Output {
-        let analytics = services.analytics
-        let range = try analytics.range(from: input.query.from, to: input.query.to)
         let csv = Self.wantsCSV(input.headers.accept)
-        let report = try await analytics.hubs(
-            range, hubID: try input.query.hubId.map { try bodyUUID($0, "hub_id") },
-            rows: csv ? .all : .page(limit: input.query.limit, cursor: input.query.cursor))
-        if csv { return .ok(.init(body: .csv(.init(report.rows.csv)))) }
-        return .ok(
-            .init(
-                body: .json(
-                    .init(
-                        from: range.from, to: range.to, refreshedAt: report.refreshedAt, items: try report.rows.decoded(),
-                        nextCursor: report.nextCursor))))
+        let report = try await services.analytics.hubs(
+            try services.analytics.range(from: input.query.from, to: input.query.to),
+            hubID: try input.query.hubId.map { try bodyUUID($0, "hub_id") },
+            rows: .list(csv: csv, limit: input.query.limit, cursor: input.query.cursor))
+        return .ok(.init(body: csv ? .csv(.init(report.rows.csv)) : .json(try .init(report))))
     }
 
     func getProductAnalytics(_ input: Operations.GetProductAnalytics.Input) async throws -> Operations.GetProductAnalytics.Output {
-        let analytics = services.analytics
-        let range = try analytics.range(from: input.query.from, to: input.query.to)
         let csv = Self.wantsCSV(input.headers.accept)
-        let report = try await analytics.products(range, rows: csv ? .all : .page(limit: input.query.limit, cursor: input.query.cursor))
-        if csv { return .ok(.init(body: .csv(.init(report.rows.csv)))) }
-        return .ok(
-            .init(
-                body: .json(
-                    .init(
-                        from: range.from, to: range.to, refreshedAt: report.refreshedAt, items: try report.rows.decoded(),
-                        nextCursor: report.nextCursor))))
+        let report = try await services.analytics.products(
+            try services.analytics.range(from: input.query.from, to: input.query.to),
+            rows: .list(csv: csv, limit: input.query.limit, cursor: input.query.cursor))
+        return .ok(.init(body: csv ? .csv(.init(report.rows.csv)) : .json(try .init(report))))
     }
 
     func getPaymentAnalytics(_ input: Operations.GetPaymentAnalytics.Input) async throws -> Operations.GetPaymentAnalytics.Output {
@@ -105,3 +86,29 @@ extension API {
         return csv > (quality(["application/json", "application/*"]) ?? 0)
     }
 }
+
+extension Analytics.Rows {
+    /// A long list: every row as CSV, a page of it as JSON.
+    static func list(csv: Bool, limit: Int?, cursor: String?) -> Self {
+        csv ? .all : .page(limit: limit, cursor: cursor)
+    }
+}
+
+/// The ranked lists (merchants, hubs, products) answer alike: the range, when the views were
+/// refreshed, a page of rows and the cursor of the next.
+protocol AnalyticsListPage {
+    associatedtype Item: Decodable
+    init(from: String, to: String, refreshedAt: Date, items: [Item], nextCursor: String?)
+}
+
+extension AnalyticsListPage {
+    init(_ report: Analytics.Report) throws {
+        self.init(
+            from: report.range.from, to: report.range.to, refreshedAt: report.refreshedAt, items: try report.rows.decoded(),
+            nextCursor: report.nextCursor)
+    }
+}
+
+extension Components.Schemas.MerchantAnalyticsPage: AnalyticsListPage {}
+extension Components.Schemas.HubAnalyticsPage: AnalyticsListPage {}
+extension Components.Schemas.ProductAnalyticsPage: AnalyticsListPage {}
