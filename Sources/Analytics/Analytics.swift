@@ -395,19 +395,22 @@ struct Statement {
         // The running total as it stood at the end of the month before `month`; a month after the
         // last with any activity stands where the last one does.
         let monthBefore = { (month: String) in "least((\(month) - interval '1 month')::date, (SELECT max(month) FROM \(running)))" }
+        // One row per key from each side, joined rather than summed: grouping thousands of
+        // products to add nothing to most of them was most of a year's ranking.
         return """
-            SELECT \(key), \(figures.map { "sum(\($0))::bigint AS \($0)" }.joined(separator: ", "))
+            SELECT \(key), \(figures.map { "coalesce(w.\($0), 0) + coalesce(d.\($0), 0) AS \($0)" }.joined(separator: ", "))
             FROM (
                 SELECT e.\(key), \(figures.map { "e.\($0) - coalesce(s.\($0), 0) AS \($0)" }.joined(separator: ", "))
                 FROM \(running) e
                 LEFT JOIN \(running) s ON s.\(key) = e.\(key) AND s.month = \(monthBefore(wholeFrom))
                 WHERE \(wholeFrom) < \(wholeTo) AND e.month = \(monthBefore(wholeTo))
                     AND e.active_months > coalesce(s.active_months, 0)\(ofMerchant("e."))
-                UNION ALL
-                SELECT \(key), \(figures.joined(separator: ", ")) FROM \(daily)
+            ) w
+            FULL JOIN (
+                SELECT \(key), \(figures.map { "sum(\($0))::bigint AS \($0)" }.joined(separator: ", ")) FROM \(daily)
                 WHERE day BETWEEN \(from)::date AND \(to)::date AND NOT (day >= \(wholeFrom) AND day < \(wholeTo))\(ofMerchant(""))
-            ) parts
-            GROUP BY \(key)
+                GROUP BY \(key)
+            ) d USING (\(key))
             """
     }
 
