@@ -44,10 +44,17 @@ public struct AnalyticsTable: Sendable, Equatable {
     /// RFC 4180: a header row, CRLF line ends, fields holding a comma, quote or line break
     /// quoted with their quotes doubled; amounts in cents, nulls empty.
     public var csv: String {
-        var text = columns.map(Self.field).joined(separator: ",") + "\r\n"
-        for row in rows {
-            text += row.map { Self.field($0.csvText) }.joined(separator: ",") + "\r\n"
+        var text = ""
+        text.reserveCapacity((rows.count + 1) * columns.count * 12)
+        func line(_ fields: some Sequence<String>) {
+            for (index, field) in fields.enumerated() {
+                if index > 0 { text.append(",") }
+                text.append(Self.field(field))
+            }
+            text.append("\r\n")
         }
+        line(columns)
+        for row in rows { line(row.lazy.map(\.csvText)) }
         return text
     }
 
@@ -68,7 +75,7 @@ extension AnalyticsTable.Value {
         case .int2, .int4, .int8: self = .integer(try cell.decode(Int64.self))
         case .numeric: self = .decimal(try cell.decode(Decimal.self))
         case .text, .varchar, .name: self = .text(try cell.decode(String.self))
-        case .uuid: self = .text(try cell.decode(UUID.self).uuidString.lowercased())
+        case .uuid: self = .text(try cell.decode(UUID.self).lowercased)
         default: throw AnalyticsError.unexpectedType(column: cell.columnName)
         }
     }

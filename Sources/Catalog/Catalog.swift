@@ -37,7 +37,7 @@ extension Problem {
             extensions: [
                 "products": .array(
                     shortages.map {
-                        .object(["product_id": .string($0.productID.uuidString.lowercased()), "available": .int(Int64($0.available))])
+                        .object(["product_id": .string($0.productID.lowercased), "available": .int(Int64($0.available))])
                     })
             ])
     }

@@ -58,12 +58,12 @@ struct CategoryPages: Sendable {
         let categories = try await visit.services.categories.list(page: try PageRequest(limit: 100, cursor: nil)).items
             .sorted { $0.name.lowercased() < $1.name.lowercased() }
         func parents(except id: UUID?, selected: UUID?) -> [Option] {
-            categories.filter { $0.id != id }.map { Option(id: $0.id.uuidString.lowercased(), label: $0.name, selected: $0.id == selected) }
+            categories.filter { $0.id != id }.map { Option(id: $0.id.lowercased, label: $0.name, selected: $0.id == selected) }
         }
         let model = Model(
             categories: categories.map {
                 Row(
-                    id: $0.id.uuidString.lowercased(), name: $0.name, slug: $0.slug, active: $0.isActive, listed: $0.isListed,
+                    id: $0.id.lowercased, name: $0.name, slug: $0.slug, active: $0.isActive, listed: $0.isListed,
                     parents: parents(except: $0.id, selected: $0.parentID))
             },
             parents: parents(except: nil, selected: failure.flatMap { UUID(uuidString: $0.values["parent_id"] ?? "") }))

@@ -42,7 +42,7 @@ struct HubPages: Sendable {
         }
     }
 
-    static func path(_ id: UUID) -> String { "/console/admin/hubs/\(id.uuidString.lowercased())" }
+    static func path(_ id: UUID) -> String { "/console/admin/hubs/\(id.lowercased)" }
 
     /// The form's fields as the service's input; on an edit every field is sent, the checkbox
     /// unticked means inactive.
@@ -105,11 +105,11 @@ struct HubPages: Sendable {
         let staff = try await services.staff.list(hubID: id)
         let zones = try await services.places.zones(hubID: id, activeOnly: false, page: try PageRequest(limit: 100, cursor: nil)).items
         let model = Model(
-            id: id.uuidString.lowercased(), code: hub.code, name: hub.name, city: hub.city, address: hub.address, phone: hub.phone,
+            id: id.lowercased, code: hub.code, name: hub.name, city: hub.city, address: hub.address, phone: hub.phone,
             openingHours: hub.openingHours, active: hub.isActive,
             staff: staff.map {
                 Member(
-                    userID: $0.userID.uuidString.lowercased(), name: $0.fullName, email: $0.email, phone: $0.phone,
+                    userID: $0.userID.lowercased, name: $0.fullName, email: $0.email, phone: $0.phone,
                     since: console.dates.format($0.assignedAt))
             },
             noStaff: staff.isEmpty,

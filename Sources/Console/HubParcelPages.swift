@@ -114,7 +114,7 @@ struct HubParcelPages: Sendable {
 
     func row(_ parcel: SubOrder) -> Row {
         Row(
-            href: "/console/hub/parcels/\(parcel.id.uuidString.lowercased())", number: parcel.number, merchant: parcel.merchantName,
+            href: "/console/hub/parcels/\(parcel.id.lowercased)", number: parcel.number, merchant: parcel.merchantName,
             status: Self.statusLabel(parcel.status), route: "\(parcel.originHub.code) → \(parcel.destinationHub.code)",
             total: Shillings.format(parcel.totalCents), payment: parcel.paymentMethod == .cod ? "Cash on delivery" : "M-Pesa",
             created: console.dates.format(parcel.createdAt))
@@ -171,7 +171,7 @@ struct HubParcelPages: Sendable {
         let canReturn = parcel.status == .returning && atOrigin
         let typedReason = failure?.values["reason"]
         let model = ParcelModel(
-            id: parcel.id.uuidString.lowercased(), parcel: row(parcel),
+            id: parcel.id.lowercased, parcel: row(parcel),
             cashDue: parcel.paymentMethod == .cod && parcel.status == .outForDelivery ? Shillings.format(parcel.totalCents) : nil,
             address: "\(parcel.deliveryAddress.line1), \(parcel.deliveryAddress.zoneName)", addressPhone: parcel.deliveryAddress.phone,
             rider: parcel.riderName.map { name in parcel.riderPhone.map { "\(name), \($0)" } ?? name },
@@ -201,7 +201,7 @@ struct HubParcelPages: Sendable {
         let id = try visit.id("id", "Sub-order")
         return try await visit.attempt {
             let parcel = try await action(id, visit.services.hubOperations)
-            return try await visit.redirect(to: "/console/hub/parcels/\(id.uuidString.lowercased())", flash: "Parcel \(parcel.number) \(done).")
+            return try await visit.redirect(to: "/console/hub/parcels/\(id.lowercased)", flash: "Parcel \(parcel.number) \(done).")
         } failure: { failure in
             try await self.parcel(visit, failure: failure)
         }

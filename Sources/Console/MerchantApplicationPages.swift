@@ -74,12 +74,12 @@ struct MerchantApplicationPages: Sendable {
             },
             applications: applications.items.map {
                 Application(
-                    id: $0.id.uuidString.lowercased(), business: $0.businessName, phone: $0.phone, zone: zoneNames[$0.zoneID] ?? "Unknown zone",
+                    id: $0.id.lowercased, business: $0.businessName, phone: $0.phone, zone: zoneNames[$0.zoneID] ?? "Unknown zone",
                     description: $0.description, created: console.dates.format($0.createdAt), status: Failure.label($0.status.rawValue),
                     note: $0.decisionNote, pending: $0.status == .pending)
             },
             empty: applications.items.isEmpty,
-            hubs: hubs.map { Option(id: $0.id.uuidString.lowercased(), label: "\($0.code) — \($0.name)") })
+            hubs: hubs.map { Option(id: $0.id.lowercased, label: "\($0.code) — \($0.name)") })
         return visit.render("admin-applications", title: "Merchant applications", model, failure: failure, status: failure?.status ?? .ok)
     }
 

@@ -61,7 +61,7 @@ struct PaymentPages: Sendable {
         let model = Model(
             flagged: flagged.map {
                 Flagged(
-                    id: $0.id.uuidString.lowercased(), amount: Shillings.format($0.amountCents),
+                    id: $0.id.lowercased, amount: Shillings.format($0.amountCents),
                     received: $0.receivedCents.map(Shillings.format) ?? "nothing reported", phone: $0.phone, receipt: $0.mpesaReceipt,
                     result: $0.resultDesc ?? $0.resultCode ?? "", created: dates.format($0.createdAt), resolution: $0.resolution)
             },

@@ -67,7 +67,7 @@ struct RefundPages: Sendable {
             heading: "\(Failure.label(status.rawValue)) refunds",
             rows: page.items.map { refund in
                 Row(
-                    href: "/console/admin/refunds/\(refund.id.uuidString.lowercased())", amount: Shillings.format(refund.amountCents),
+                    href: "/console/admin/refunds/\(refund.id.lowercased)", amount: Shillings.format(refund.amountCents),
                     reason: Failure.label(refund.reason), status: Failure.label(refund.status.rawValue),
                     created: console.dates.format(refund.createdAt), automatic: refund.automatic)
             },
@@ -119,7 +119,7 @@ struct RefundPages: Sendable {
         let items = Dictionary(order.subOrders.flatMap(\.items).map { ($0.id, $0) }) { first, _ in first }
         let dates = console.dates
         let model = Model(
-            id: refund.id.uuidString.lowercased(), status: Failure.label(refund.status.rawValue), amount: Shillings.format(refund.amountCents),
+            id: refund.id.lowercased, status: Failure.label(refund.status.rawValue), amount: Shillings.format(refund.amountCents),
             amountShillings: String(refund.amountCents / Money.centsPerShilling), reason: Failure.label(refund.reason),
             details: refund.details, automatic: refund.automatic, payee: refund.payeePhone, receipt: refund.mpesaReceipt,
             failureReason: refund.failureReason, evidence: refund.evidenceURLs, hasEvidence: !refund.evidenceURLs.isEmpty,
@@ -153,7 +153,7 @@ struct RefundPages: Sendable {
         return try await visit.attempt {
             let refund = try await action(id)
             return try await visit.redirect(
-                to: "/console/admin/refunds/\(id.uuidString.lowercased())", flash: "Refund of \(Shillings.format(refund.amountCents)) \(done).")
+                to: "/console/admin/refunds/\(id.lowercased)", flash: "Refund of \(Shillings.format(refund.amountCents)) \(done).")
         } failure: { failure in
             try await self.refund(visit, failure: failure)
         }

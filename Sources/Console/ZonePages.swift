@@ -55,12 +55,12 @@ struct ZonePages: Sendable {
         let zones = try await places.zones(hubID: nil, activeOnly: false, page: try PageRequest(limit: 100, cursor: nil)).items
         let hubs = try await places.hubs(page: try PageRequest(limit: 100, cursor: nil)).items
         func options(_ selected: UUID?) -> [Option] {
-            hubs.map { Option(id: $0.id.uuidString.lowercased(), label: "\($0.code) — \($0.name)", selected: $0.id == selected) }
+            hubs.map { Option(id: $0.id.lowercased, label: "\($0.code) — \($0.name)", selected: $0.id == selected) }
         }
         let model = Model(
             zones: zones.map {
                 Row(
-                    id: $0.id.uuidString.lowercased(), name: $0.name, fee: String($0.deliveryFeeCents / Money.centsPerShilling),
+                    id: $0.id.lowercased, name: $0.name, fee: String($0.deliveryFeeCents / Money.centsPerShilling),
                     active: $0.isActive, hubs: options($0.hubID))
             },
             hubs: options(failure.flatMap { UUID(uuidString: $0.values["hub_id"] ?? "") }))

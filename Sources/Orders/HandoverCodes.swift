@@ -32,11 +32,11 @@ public struct HandoverCodes: Sendable, CustomReflectable {
 
     /// The stored form of a sub-order's code; bound to the sub-order so equal codes differ.
     public func digest(_ code: String, subOrderID: UUID) -> Data {
-        Data(HMAC<SHA256>.authenticationCode(for: Data("\(subOrderID.uuidString.lowercased()):\(code)".utf8), using: key))
+        Data(HMAC<SHA256>.authenticationCode(for: Data("\(subOrderID.lowercased):\(code)".utf8), using: key))
     }
 
     /// Constant-time comparison of a presented code with the stored digest.
     public func matches(_ code: String, subOrderID: UUID, digest: Data) -> Bool {
-        HMAC<SHA256>.isValidAuthenticationCode(digest, authenticating: Data("\(subOrderID.uuidString.lowercased()):\(code)".utf8), using: key)
+        HMAC<SHA256>.isValidAuthenticationCode(digest, authenticating: Data("\(subOrderID.lowercased):\(code)".utf8), using: key)
     }
 }

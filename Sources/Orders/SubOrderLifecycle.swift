@@ -80,7 +80,7 @@ public struct SubOrderLifecycle: Sendable {
             throw Problem(
                 status: 409, code: "payment_pending", title: "Payment in progress",
                 detail: "An M-Pesa payment for this order is waiting for the customer's answer; cancel after it ends.",
-                extensions: ["payment_id": .string(try payment.decode(UUID.self).uuidString.lowercased())])
+                extensions: ["payment_id": .string(try payment.decode(UUID.self).lowercased)])
         }
         let cancellable = rows.filter { Self.customerCancellable.contains($0.status) }
         guard !cancellable.isEmpty else {

@@ -424,7 +424,7 @@ public struct Payments: Sendable {
             detail: "A push for this order is still waiting for the customer's answer.",
             extensions: [
                 "payment": .object([
-                    "id": .string(payment.id.uuidString.lowercased()), "status": .string(payment.status.rawValue),
+                    "id": .string(payment.id.lowercased), "status": .string(payment.status.rawValue),
                     "amount_cents": .int(payment.amountCents),
                     "checkout_request_id": payment.checkoutRequestID.map(JSONValue.string) ?? .null,
                 ])

@@ -73,7 +73,7 @@ public struct RefundPayouts: Sendable {
             let (status, amount, phone, originator, number) = try row.decode((String, Int64, String, String?, String).self)
             switch (RefundRecord.Status(rawValue: status), originator) {
             case (.approved, _):
-                let fresh = UUID().uuidString.lowercased()
+                let fresh = UUID().lowercased
                 try await RefundLedger.move(
                     refundID, from: .approved, to: .paying, actor: .system, note: "Payout sent to M-Pesa", now: now,
                     on: connection, logger: logger)
@@ -215,7 +215,7 @@ public struct RefundPayouts: Sendable {
                 refundID, from: .failed, to: .paying, actor: admin, note: "Payout retried", now: now, on: connection, logger: logger)
             try await connection.exec(
                 """
-                UPDATE refunds SET originator_conversation_id = \(UUID().uuidString.lowercased()), failure_reason = NULL,
+                UPDATE refunds SET originator_conversation_id = \(UUID().lowercased), failure_reason = NULL,
                     conversation_id = NULL
                 WHERE id = \(refundID)
                 """, logger: logger)

@@ -25,10 +25,10 @@ extension API {
 extension Components.Schemas.DeliveryAddress {
     init(_ address: Addresses.Address) {
         self.init(
-            id: address.id.uuidString.lowercased(), label: address.label,
+            id: address.id.lowercased, label: address.label,
             zone: .init(
-                id: address.zone.id.uuidString.lowercased(), name: address.zone.name,
-                hub: .init(id: address.zone.hubID.uuidString.lowercased(), code: address.zone.hubCode, name: address.zone.hubName),
+                id: address.zone.id.lowercased, name: address.zone.name,
+                hub: .init(id: address.zone.hubID.lowercased, code: address.zone.hubCode, name: address.zone.hubName),
                 deliveryFeeCents: address.zone.deliveryFeeCents),
             line1: address.line1, phone: address.phone, createdAt: address.createdAt)
     }

@@ -47,18 +47,18 @@ extension Components.Schemas.Session {
 extension Components.Schemas.User {
     init(_ user: User) throws {
         self.init(
-            id: user.id.uuidString.lowercased(), email: user.email, fullName: user.fullName, phone: user.phone,
+            id: user.id.lowercased, email: user.email, fullName: user.fullName, phone: user.phone,
             role: try .init(user.role), isActive: user.isActive, createdAt: user.createdAt,
             hub: user.hub.map { .init($0) },
             merchant: user.merchant.map {
-                .init(id: $0.id.uuidString.lowercased(), businessName: $0.businessName, commissionBps: $0.commissionBps, homeHub: .init($0.homeHub))
+                .init(id: $0.id.lowercased, businessName: $0.businessName, commissionBps: $0.commissionBps, homeHub: .init($0.homeHub))
             })
     }
 }
 
 extension Components.Schemas.HubRef {
     init(_ hub: HubSummary) {
-        self.init(id: hub.id.uuidString.lowercased(), code: hub.code, name: hub.name)
+        self.init(id: hub.id.lowercased, code: hub.code, name: hub.name)
     }
 }
 

@@ -53,7 +53,7 @@ extension Components.Schemas.Cart {
 extension Components.Schemas.CartLine {
     init(_ line: Carts.Line) {
         self.init(
-            productId: line.productID.uuidString.lowercased(), name: line.name, unitPriceCents: line.unitPriceCents,
+            productId: line.productID.lowercased, name: line.name, unitPriceCents: line.unitPriceCents,
             quantity: line.quantity, lineTotalCents: line.lineTotalCents, stock: line.stock, isAvailable: line.isAvailable)
     }
 }

@@ -86,14 +86,14 @@ extension Components.Schemas.ProductSort {
 
 extension Components.Schemas.MerchantBrief {
     init(_ merchant: MerchantName) {
-        self.init(id: merchant.id.uuidString.lowercased(), name: merchant.name)
+        self.init(id: merchant.id.lowercased, name: merchant.name)
     }
 }
 
 extension Components.Schemas.Category {
     init(_ category: Products.Category) {
         self.init(
-            id: category.id.uuidString.lowercased(), name: category.name, slug: category.slug,
+            id: category.id.lowercased, name: category.name, slug: category.slug,
             children: category.children.map(Components.Schemas.Category.init))
     }
 }
@@ -101,7 +101,7 @@ extension Components.Schemas.Category {
 extension Components.Schemas.Product {
     init(_ product: Products.Product) {
         self.init(
-            id: product.id.uuidString.lowercased(), merchant: .init(product.merchant), categoryId: product.categoryID.uuidString.lowercased(),
+            id: product.id.lowercased, merchant: .init(product.merchant), categoryId: product.categoryID.lowercased,
             name: product.name, description: product.description, priceCents: product.priceCents, stock: product.stock,
             imageUrls: product.imageURLs, isActive: product.isActive, ratingAverage: product.ratingAverage,
             ratingCount: product.ratingCount, createdAt: product.createdAt, updatedAt: product.updatedAt)

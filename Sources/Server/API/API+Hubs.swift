@@ -56,7 +56,7 @@ extension API {
 extension Components.Schemas.Hub {
     init(_ hub: Places.Hub) {
         self.init(
-            id: hub.id.uuidString.lowercased(), code: hub.code, name: hub.name, city: hub.city, address: hub.address,
+            id: hub.id.lowercased, code: hub.code, name: hub.name, city: hub.city, address: hub.address,
             phone: hub.phone, openingHours: hub.openingHours, isActive: hub.isActive, createdAt: hub.createdAt)
     }
 }
@@ -64,7 +64,7 @@ extension Components.Schemas.Hub {
 extension Components.Schemas.StaffMember {
     init(_ member: HubStaffService.Member) {
         self.init(
-            userId: member.userID.uuidString.lowercased(), hubId: member.hubID.uuidString.lowercased(),
+            userId: member.userID.lowercased, hubId: member.hubID.lowercased,
             fullName: member.fullName, email: member.email, phone: member.phone, assignedAt: member.assignedAt)
     }
 }

@@ -60,11 +60,11 @@ extension API {
 extension Components.Schemas.MerchantApplication {
     init(_ application: MerchantApplications.Application) throws {
         self.init(
-            id: application.id.uuidString.lowercased(), userId: application.userID.uuidString.lowercased(),
+            id: application.id.lowercased, userId: application.userID.lowercased,
             businessName: application.businessName, phone: application.phone,
-            zoneId: application.zoneID.uuidString.lowercased(), description: application.description,
+            zoneId: application.zoneID.lowercased, description: application.description,
             status: try .init(mapping: application.status.rawValue), decisionNote: application.decisionNote,
-            decidedAt: application.decidedAt, merchantId: application.merchantID?.uuidString.lowercased(),
+            decidedAt: application.decidedAt, merchantId: application.merchantID?.lowercased,
             createdAt: application.createdAt)
     }
 }

@@ -164,7 +164,3 @@ extension Components.Schemas.TimelineEvent {
     }
 }
 
-extension UUID {
-    /// Ids go out as lower-case UUID strings.
-    var lowercased: String { uuidString.lowercased() }
-}

@@ -50,8 +50,8 @@ extension API {
 extension Components.Schemas.Zone {
     init(_ zone: Places.Zone) {
         self.init(
-            id: zone.id.uuidString.lowercased(), name: zone.name,
-            hub: .init(id: zone.hubID.uuidString.lowercased(), code: zone.hubCode, name: zone.hubName),
+            id: zone.id.lowercased, name: zone.name,
+            hub: .init(id: zone.hubID.lowercased, code: zone.hubCode, name: zone.hubName),
             deliveryFeeCents: zone.deliveryFeeCents, isActive: zone.isActive, createdAt: zone.createdAt)
     }
 }

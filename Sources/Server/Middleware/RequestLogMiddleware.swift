@@ -55,7 +55,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         {
             return given
         }
-        return UUID().uuidString.lowercased()
+        return UUID().lowercased
     }
 }
 

@@ -60,7 +60,7 @@ struct BulkRows {
 /// Text of the values the seeder writes.
 enum Cell {
     static let null = ""
-    static func of(_ id: UUID) -> String { id.uuidString.lowercased() }
+    static func of(_ id: UUID) -> String { id.lowercased }
     static func of(_ id: UUID?) -> String { id.map(of) ?? null }
     static func of(_ number: Int64) -> String { String(number) }
     static func of(_ number: Int) -> String { String(number) }
