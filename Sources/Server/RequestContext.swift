@@ -25,8 +25,21 @@ struct RequestInfo: Sendable {
     let clientIP: String
     let authorization: String?
 
+    /// The token of a `Bearer` authorization, the scheme matched in any case and the token
+    /// without surrounding blanks. Read on the bytes: it runs for every request, and Foundation's
+    /// `trimmingCharacters` goes through `NSString` on Linux.
     var bearerToken: String? {
-        guard let authorization, authorization.count > 7, authorization.lowercased().hasPrefix("bearer ") else { return nil }
-        return String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        guard let authorization else { return nil }
+        let bytes = authorization.utf8
+        let scheme = "bearer ".utf8
+        guard bytes.count > scheme.count,
+            zip(bytes, scheme).allSatisfy({ byte, expected in (65...90).contains(byte) ? byte + 32 == expected : byte == expected })
+        else { return nil }
+        let token = bytes.dropFirst(scheme.count)
+        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        guard let first = token.firstIndex(where: { !isBlank($0) }), let last = token.lastIndex(where: { !isBlank($0) }) else {
+            return ""
+        }
+        return String(authorization[first...last])
     }
 }
