@@ -5,9 +5,16 @@ import OpenAPIRuntime
 
 /// The generated `APIProtocol`, one file per feature (`API+Feature.swift`). Handlers are thin:
 /// read the typed input, check the caller's role, call one service function, map the answer.
-struct API: APIProtocol {
+/// A class, because the generated routes copy their handler for every request: a struct holding
+/// every service was copied, each of its references retained, every time.
+final class API: APIProtocol {
     let services: Services
     let metrics: HTTPMetrics
+
+    init(services: Services, metrics: HTTPMetrics) {
+        self.services = services
+        self.metrics = metrics
+    }
 
     /// The caller `RouteGuard` authenticated before the request was decoded, already checked
     /// against the operation's `x-roles` in openapi.yaml (the one place a route's roles are
