@@ -202,9 +202,7 @@ enum Runtime {
             throw ValidationError("refusing to start: \(error.setting) \(error.message)")
         }
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardOutput(label: label)
-            handler.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
-            return handler
+            StreamLogging.standardOutput(label: label, level: Logger.Level(rawValue: config.logLevel) ?? .info)
         }
         return (config, Logger(label: "hubroute"))
     }
