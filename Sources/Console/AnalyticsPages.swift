@@ -209,8 +209,7 @@ struct AnalyticsPages: Sendable {
     static func display(_ column: String, _ value: AnalyticsTable.Value) -> String {
         switch value {
         case .integer(let number): column.hasSuffix("_cents") ? Shillings.format(number) : String(number)
-        case .decimal(let number): "\(number)"
-        case .text(let text): text
+        case .decimal(let text), .text(let text): text
         case .null: "—"
         }
     }

@@ -155,7 +155,9 @@ private struct CellDecoder: Decoder, SingleValueDecodingContainer {
     func decode(_ type: Double.Type) throws -> Double {
         switch value {
         case .integer(let number): return Double(number)
-        case .decimal(let number): return NSDecimalNumber(decimal: number).doubleValue
+        case .decimal(let text):
+            guard let number = Double(text) else { throw mismatch(type) }
+            return number
         default: throw mismatch(type)
         }
     }

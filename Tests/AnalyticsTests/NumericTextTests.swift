@@ -1,0 +1,38 @@
+@testable import Analytics
+import PostgresNIO
+import TestSupport
+import Testing
+
+/// `NumericText` reads PostgreSQL's binary `numeric` itself; PostgreSQL's own text output of
+/// the same values is the reference.
+@Suite struct NumericTextTests {
+    @Test func aNumericReadsAsPostgreSQLWritesIt() async throws {
+        try await World.with { world in
+            // Setup: values around every edge of the base-10,000 digits, the point and the sign.
+            let values = [
+                "0", "0.0000", "3.90", "-0.05", "0.0001", "0.00000001", "1", "9999", "10000", "10000.0001", "12345678.9",
+                "-12000.5", "100000000.00000001", "4.29", "20", "0.5000", "-1", "123456789012345678901234567890.123456789",
+            ]
+
+            // Act: PostgreSQL sends each one in binary and as its own text.
+            let rows = try await world.services.database.query(
+                "SELECT v, v::text FROM unnest(\(values)::numeric[]) WITH ORDINALITY AS t(v, n) ORDER BY n")
+            let read = try rows.map { row in try row.decode((NumericText, String).self) }
+
+            // Check: the same digits, trailing fractional zeros dropped.
+            let expected = [
+                "0", "0", "3.9", "-0.05", "0.0001", "0.00000001", "1", "9999", "10000", "10000.0001", "12345678.9",
+                "-12000.5", "100000000.00000001", "4.29", "20", "0.5", "-1", "123456789012345678901234567890.123456789",
+            ]
+            #expect(read.map(\.0.text) == expected)
+            #expect(read.map(\.1) == values)
+        }
+    }
+
+    @Test func notANumberHasNoDecimalText() async throws {
+        try await World.with { world in
+            let rows = try await world.services.database.query("SELECT 'NaN'::numeric")
+            #expect(throws: (any Error).self) { try rows[0].decode(NumericText.self) }
+        }
+    }
+}
