@@ -24,14 +24,19 @@ extension UUID {
     /// of order pages and analytics exports.
     public var lowercased: String {
         withUnsafeBytes(of: uuid) { bytes in
-            var text: [UInt8] = []
-            text.reserveCapacity(36)
-            for (index, byte) in bytes.enumerated() {
-                if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
-                text.append(Hex.digit(byte >> 4))
-                text.append(Hex.digit(byte & 0x0F))
+            String(unsafeUninitializedCapacity: 36) { text in
+                var position = 0
+                for (index, byte) in bytes.enumerated() {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        text[position] = UInt8(ascii: "-")
+                        position += 1
+                    }
+                    text[position] = Hex.digit(byte >> 4)
+                    text[position + 1] = Hex.digit(byte & 0x0F)
+                    position += 2
+                }
+                return position
             }
-            return String(decoding: text, as: UTF8.self)
         }
     }
 }
