@@ -114,6 +114,14 @@ import Testing
             #expect(health.headers[HTTPField.Name("X-Request-Id")!]?.isEmpty == false)
             let echoed = try await http.send(.get, "/health", headers: ["X-Request-Id": "abc-123"])
             #expect(echoed.headers[HTTPField.Name("X-Request-Id")!] == "abc-123")
+
+            // The same route and status count on in the same series; another status has its own.
+            _ = try await http.send(.get, "/api/v1/nothing-here")
+            let again = try await http.send(.get, "/metrics")
+            #expect(again.text.contains(#"http_requests_total{method="GET",route="/health",status="200"} 2"#))
+            #expect(again.text.contains(#"http_requests_total{method="GET",route="/metrics",status="200"} 1"#))
+            #expect(again.text.contains(#"status="404"} 1"#))
+            #expect(again.text.contains(#"http_request_duration_seconds_count{method="GET",route="/health"} 2"#))
         }
     }
 
