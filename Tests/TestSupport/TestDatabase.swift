@@ -17,6 +17,12 @@ public enum TestDatabase {
     public static func with<T: Sendable>(
         migrated: Bool = true, _ body: @escaping @Sendable (Database, String) async throws -> T
     ) async throws -> T {
+        try await TestSlots.shared.holding { try await withNewDatabase(migrated: migrated, body) }
+    }
+
+    private static func withNewDatabase<T: Sendable>(
+        migrated: Bool, _ body: @escaping @Sendable (Database, String) async throws -> T
+    ) async throws -> T {
         let name = try await Clones.shared.create(fromTemplate: migrated)
         let url = databaseURL(name)
         let database = try makeDatabase(url: url)
@@ -76,6 +82,47 @@ public enum TestDatabase {
         } catch {
             throw TestDatabaseError(statement: sql, error: String(reflecting: error))
         }
+    }
+}
+
+/// How many tests hold a database at once. Swift Testing starts every test together: 270 tests
+/// with their pools went past PostgreSQL's `max_connections` (400; 344 connections to 214
+/// test databases were seen at once) and failed with "too many clients" on a busy machine.
+/// A test that opens a second database inside its first keeps its one slot.
+actor TestSlots {
+    static let shared = TestSlots(count: 48)
+
+    @TaskLocal private static var held = false
+    private var free: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(count: Int) {
+        free = count
+    }
+
+    nonisolated func holding<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        if Self.held { return try await body() }
+        await acquire()
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await Self.$held.withValue(true) { try await body() })
+        } catch {
+            result = .failure(error)
+        }
+        await release()
+        return try result.get()
+    }
+
+    private func acquire() async {
+        if free > 0 {
+            free -= 1
+        } else {
+            await withCheckedContinuation { waiting.append($0) }
+        }
+    }
+
+    private func release() {
+        if waiting.isEmpty { free += 1 } else { waiting.removeFirst().resume() }
     }
 }
 
