@@ -220,6 +220,10 @@ public struct Orders: Sendable {
         if let merchant = filter.merchantID {
             query.filter("EXISTS (SELECT 1 FROM sub_orders s WHERE s.order_id = o.id AND s.merchant_id = \(try query.bind(merchant)))")
         }
+        // The derived status (the `order_states` view) is the dear part of a status search: it is
+        // asked only of orders that pass a cheap test on their sub-orders, newest first, until
+        // the page is full.
+        var askedOfLiveCandidates: String?
         if let status = filter.status {
             guard Self.orderStatuses.contains(status) else {
                 throw Problem.validation(field: "status", "must be one of \(Self.orderStatuses.joined(separator: ", "))")
@@ -227,8 +231,9 @@ public struct Orders: Sendable {
             let implied = try query.bind(Self.subOrderStatusesImpliedBy[status] ?? [])
             let derived = "(SELECT st.status FROM order_states st WHERE st.order_id = o.id) = \(try query.bind(status))"
             if Self.liveOrderStatuses.contains(status) {
-                query.filter("o.id IN (SELECT s.order_id FROM sub_orders s WHERE s.status = ANY(\(implied)))")
-                query.filter(derived)
+                // An array, not IN: as a join the planner read every order to hash them.
+                query.filter("o.id = ANY(ARRAY(SELECT s.order_id FROM sub_orders s WHERE s.status = ANY(\(implied))))")
+                askedOfLiveCandidates = derived
             } else {
                 // CASE fixes the order: the probe first, the view only for orders that pass it. The
                 // probe is a scalar subquery, not EXISTS: the planner may turn an EXISTS into a hash
@@ -247,7 +252,22 @@ public struct Orders: Sendable {
             query.filter("(o.created_at, o.id) < (\(try query.bind(after.createdAt)), \(try query.bind(after.id)))")
         }
         let limit = try query.bind(page.limit + 1)
-        let statement = query.query("SELECT o.id FROM orders o", "ORDER BY o.created_at DESC, o.id DESC LIMIT \(limit)")
+        let newestFirst = "ORDER BY o.created_at DESC, o.id DESC"
+        let statement =
+            if let askedOfLiveCandidates {
+                // The few candidates are sorted in a subquery (OFFSET 0 keeps it one), so the view
+                // is asked newest first and only until the LIMIT is met: at 100,000 orders, 23 of
+                // the 603 orders under way rather than all of them (15 ms).
+                query.query(
+                    "SELECT o.id FROM (SELECT o.id, o.created_at FROM orders o",
+                    """
+                    \(newestFirst) OFFSET 0) o
+                    WHERE \(askedOfLiveCandidates)
+                    \(newestFirst) LIMIT \(limit)
+                    """)
+            } else {
+                query.query("SELECT o.id FROM orders o", "\(newestFirst) LIMIT \(limit)")
+            }
         let reader = self.reader
         return try await database.withConnection { connection in
             let ids = try await connection.exec(statement, logger: database.logger).map { try $0.decode(UUID.self) }
