@@ -6,13 +6,9 @@ import PostgresNIO
 ///
 /// Foundation's `Decimal` went through a string twice for each cell (PostgresNIO parses
 /// `Decimal(string:)`, and writing it out formats it again): in a year's CSV export that was a
-/// fifth of the service's time. Reports only show these figures, so they stay text.
-struct NumericText: PostgresDecodable, Equatable {
+/// sixth of the service's time. Reports only show these figures, so they stay text.
+struct NumericText: PostgresDecodable {
     let text: String
-
-    init(text: String) {
-        self.text = text
-    }
 
     init<JSONDecoder: PostgresJSONDecoder>(
         from buffer: inout ByteBuffer, type: PostgresDataType, format: PostgresFormat, context: PostgresDecodingContext<JSONDecoder>
