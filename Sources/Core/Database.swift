@@ -191,6 +191,14 @@ public struct Database: Sendable {
             try await connection.exec(query, logger: logger)
         }
     }
+
+    /// One prepared statement on a pooled connection, rows collected.
+    @discardableResult
+    public func query<Statement: PreparedStatement>(_ statement: Statement) async throws -> [PostgresRow] {
+        try await withConnection { connection in
+            try await connection.exec(statement, logger: logger)
+        }
+    }
 }
 
 /// A one-way switch shared between tasks.

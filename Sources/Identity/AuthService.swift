@@ -172,14 +172,7 @@ public struct AuthService: Sendable {
     /// The user as a caller, read afresh: unknown or deactivated users are refused, so a
     /// deactivation ends every token and console session at once.
     public func principal(userID: UUID) async throws -> Principal {
-        let rows = try await database.query(
-            """
-            SELECT u.role, hs.hub_id, m.id AS merchant_id
-            FROM users u
-            LEFT JOIN hub_staff hs ON hs.user_id = u.id
-            LEFT JOIN merchants m ON m.user_id = u.id AND m.is_active
-            WHERE u.id = \(userID) AND u.is_active
-            """)
+        let rows = try await database.query(CallerLookup(userID: userID))
         guard let row = rows.first else { throw Problem.unauthorized("The account is unknown or deactivated.") }
         let (role, hubID, merchantID) = try row.decode((String, UUID?, UUID?).self)
         return Principal(userID: userID, role: Role(rawValue: role) ?? .customer, hubID: hubID, merchantID: merchantID)
@@ -221,5 +214,25 @@ public struct AuthService: Sendable {
             INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at)
             VALUES (\(userID), \(familyID), \(hash), \(expiresAt))
             """, logger: logger)
+    }
+}
+
+extension AuthService {
+    /// Every authenticated request asks it, so it is prepared.
+    struct CallerLookup: PreparedStatement {
+        static let sql = """
+            SELECT u.role, hs.hub_id, m.id AS merchant_id
+            FROM users u
+            LEFT JOIN hub_staff hs ON hs.user_id = u.id
+            LEFT JOIN merchants m ON m.user_id = u.id AND m.is_active
+            WHERE u.id = $1 AND u.is_active
+            """
+        let userID: UUID
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings()
+            bindings.append(userID)
+            return bindings
+        }
     }
 }

@@ -107,28 +107,32 @@ public struct RefundRecord: Sendable, Equatable {
     public let items: [Item]
     public let history: [Event]
 
+    /// The refund columns, over `r` (the refunds row) and `o` (its order).
+    public static let select = """
+        SELECT r.id, r.order_id, r.sub_order_id, r.payment_id, o.customer_id, r.status, r.reason, r.details,
+               r.amount_cents, r.restock, r.automatic, r.evidence_urls, r.payee_phone, r.mpesa_receipt,
+               r.failure_reason, r.created_at, r.decided_at, r.paid_at,
+               (SELECT coalesce(json_agg(json_build_object('order_item_id', i.order_item_id, 'quantity', i.quantity)
+                                         ORDER BY i.order_item_id), '[]')
+                FROM refund_items i WHERE i.refund_id = r.id)::text AS items,
+               (SELECT coalesce(json_agg(json_build_object(
+                           'from_status', e.from_status, 'to_status', e.to_status, 'actor_role', e.actor_role,
+                           'note', e.note, 'at_us', (extract(epoch FROM e.created_at) * 1000000)::bigint)
+                         ORDER BY e.id), '[]')
+                FROM refund_events e WHERE e.refund_id = r.id)::text AS history
+        FROM refunds r JOIN orders o ON o.id = r.order_id
+        """
+
     /// Refunds matching `condition` (over `r`, the refunds row, and `o`, its order), oldest first.
     public static func load(where condition: String, _ binds: PostgresBindings, on connection: PostgresConnection, logger: Logger)
         async throws -> [RefundRecord]
     {
-        let rows = try await connection.exec(
-            PostgresQuery(
-                unsafeSQL: """
-                    SELECT r.id, r.order_id, r.sub_order_id, r.payment_id, o.customer_id, r.status, r.reason, r.details,
-                           r.amount_cents, r.restock, r.automatic, r.evidence_urls, r.payee_phone, r.mpesa_receipt,
-                           r.failure_reason, r.created_at, r.decided_at, r.paid_at,
-                           (SELECT coalesce(json_agg(json_build_object('order_item_id', i.order_item_id, 'quantity', i.quantity)
-                                                     ORDER BY i.order_item_id), '[]')
-                            FROM refund_items i WHERE i.refund_id = r.id)::text AS items,
-                           (SELECT coalesce(json_agg(json_build_object(
-                                       'from_status', e.from_status, 'to_status', e.to_status, 'actor_role', e.actor_role,
-                                       'note', e.note, 'at_us', (extract(epoch FROM e.created_at) * 1000000)::bigint)
-                                     ORDER BY e.id), '[]')
-                            FROM refund_events e WHERE e.refund_id = r.id)::text AS history
-                    FROM refunds r JOIN orders o ON o.id = r.order_id
-                    WHERE \(condition)
-                    ORDER BY r.created_at, r.id
-                    """, binds: binds), logger: logger)
+        try decode(
+            try await connection.exec(
+                PostgresQuery(unsafeSQL: "\(select) WHERE \(condition) ORDER BY r.created_at, r.id", binds: binds), logger: logger))
+    }
+
+    public static func decode(_ rows: [PostgresRow]) throws -> [RefundRecord] {
         let decoder = JSONDecoder()
         return try rows.map { row in
             let r = row.makeRandomAccess()
@@ -144,7 +148,6 @@ public struct RefundRecord: Sendable, Equatable {
                 history: try decoder.decode([Event].self, from: Data(try r.get("history", as: String.self).utf8)))
         }
     }
-
 }
 
 /// A stored value no case of ours names: a bug or a hand-edited row, reported, never a crash.

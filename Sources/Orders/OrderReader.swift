@@ -15,22 +15,11 @@ struct OrderReader: Sendable {
         try await attachItemsAndEvents(&subOrders, on: connection)
         let byOrder = Dictionary(grouping: subOrders, by: \.orderID)
         let customer: UUID? = if case .customer(let id) = scope { id } else { nil }
-        let rows = try await connection.exec(
-            """
-            SELECT o.id, o.number, o.customer_id, o.payment_method, o.items_total_cents, o.delivery_fee_cents,
-                   o.total_cents, o.created_at, o.address_id, o.address_label, o.address_line1, o.address_phone,
-                   o.zone_id, o.zone_name, st.status, st.payment_state, st.amount_paid_cents, st.amount_refunded_cents
-            FROM orders o JOIN order_states st ON st.order_id = o.id
-            WHERE o.id = ANY(\(ids)) AND (\(customer)::uuid IS NULL OR o.customer_id = \(customer))
-            """, logger: logger)
+        let rows = try await connection.exec(OrdersWithStates(ids: ids, customerID: customer), logger: logger)
         let payments = Dictionary(
-            grouping: try await connection.exec("\(unescaped: PaymentRecord.select) WHERE p.order_id = ANY(\(ids)) ORDER BY p.created_at, p.id", logger: logger)
-                .map(PaymentRecord.decode),
-            by: \.orderID)
-        var binds = PostgresBindings()
-        try binds.append(ids)
+            grouping: try await connection.exec(PaymentsOfOrders(ids: ids), logger: logger).map(PaymentRecord.decode), by: \.orderID)
         let refunds = Dictionary(
-            grouping: try await RefundRecord.load(where: "r.order_id = ANY($1)", binds, on: connection, logger: logger), by: \.orderID)
+            grouping: try RefundRecord.decode(try await connection.exec(RefundsOfOrders(ids: ids), logger: logger)), by: \.orderID)
         var orders: [UUID: Order] = [:]
         for row in rows {
             let r = row.makeRandomAccess()
@@ -49,42 +38,17 @@ struct OrderReader: Sendable {
     }
 
     func subOrders(ids: [UUID], scope: OrderScope, on connection: PostgresConnection) async throws -> [SubOrder] {
-        var subOrders = try await load(matching: "s.id", ids, scope: scope, on: connection)
+        var subOrders = try decodeSubOrders(try await connection.exec(SubOrdersByID(ids: ids, scope: scope), logger: logger))
         try await attachItemsAndEvents(&subOrders, on: connection)
         let position = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
         return subOrders.sorted { position[$0.id, default: 0] < position[$1.id, default: 0] }
     }
 
     private func subOrders(orderIDs: [UUID], scope: OrderScope, on connection: PostgresConnection) async throws -> [SubOrder] {
-        try await load(matching: "s.order_id", orderIDs, scope: scope, on: connection)
+        try decodeSubOrders(try await connection.exec(SubOrdersOfOrders(ids: orderIDs, scope: scope), logger: logger))
     }
 
-    /// Sub-orders whose `column` is one of `ids`, within the scope.
-    private func load(matching column: String, _ ids: [UUID], scope: OrderScope, on connection: PostgresConnection) async throws
-        -> [SubOrder]
-    {
-        var query = FilterQuery()
-        query.filter("\(column) = ANY(\(try query.bind(ids)))")
-        switch scope {
-        case .customer(let customerID): query.filter("o.customer_id = \(try query.bind(customerID))")
-        case .merchant(let merchantID): query.filter("s.merchant_id = \(try query.bind(merchantID))")
-        case .admin: break
-        }
-        let rows = try await connection.exec(
-            query.query(
-                """
-                SELECT s.id, s.order_id, o.number AS order_number, s.number, s.merchant_id, m.business_name, s.status,
-                       o.payment_method, s.cancel_reason, oh.id AS origin_id, oh.code AS origin_code, oh.name AS origin_name,
-                       dh.id AS destination_id, dh.code AS destination_code, dh.name AS destination_name,
-                       s.items_total_cents, s.delivery_fee_cents, s.total_cents, s.commission_cents,
-                       s.merchant_payout_cents, s.created_at, s.rider_name, s.rider_phone, o.address_id,
-                       o.address_label, o.address_line1, o.address_phone, o.zone_id, o.zone_name
-                FROM sub_orders s
-                JOIN orders o ON o.id = s.order_id
-                JOIN merchants m ON m.id = s.merchant_id
-                JOIN hubs oh ON oh.id = s.origin_hub_id
-                JOIN hubs dh ON dh.id = s.destination_hub_id
-                """, "ORDER BY s.order_id, length(s.number), s.number"), logger: logger)
+    private func decodeSubOrders(_ rows: [PostgresRow]) throws -> [SubOrder] {
         return try rows.map { row in
             let r = row.makeRandomAccess()
             return SubOrder(
@@ -114,11 +78,7 @@ struct OrderReader: Sendable {
     private func attachItemsAndEvents(_ subOrders: inout [SubOrder], on connection: PostgresConnection) async throws {
         guard !subOrders.isEmpty else { return }
         let ids = subOrders.map(\.id)
-        let itemRows = try await connection.exec(
-            """
-            SELECT id, sub_order_id, product_id, name, unit_price_cents, quantity, line_total_cents, refunded_quantity
-            FROM order_items WHERE sub_order_id = ANY(\(ids)) ORDER BY sub_order_id, name, id
-            """, logger: logger)
+        let itemRows = try await connection.exec(ItemsOfSubOrders(ids: ids), logger: logger)
         var items: [UUID: [OrderItem]] = [:]
         for row in itemRows {
             let r = row.makeRandomAccess()
@@ -131,14 +91,7 @@ struct OrderReader: Sendable {
         // The sub-orders' numbers are at hand: joining each event to its sub-order again cost
         // the statement half its time on an order page.
         let numbers = Dictionary(subOrders.map { ($0.id, $0.number) }, uniquingKeysWith: { first, _ in first })
-        let eventRows = try await connection.exec(
-            """
-            SELECT e.sub_order_id, e.from_status, e.to_status, e.actor_role, e.note, e.created_at,
-                   h.id AS hub_id, h.code AS hub_code, h.name AS hub_name
-            FROM sub_order_events e
-            LEFT JOIN hubs h ON h.id = e.hub_id
-            WHERE e.sub_order_id = ANY(\(ids)) ORDER BY e.id
-            """, logger: logger)
+        let eventRows = try await connection.exec(EventsOfSubOrders(ids: ids), logger: logger)
         var events: [UUID: [OrderEvent]] = [:]
         for row in eventRows {
             let r = row.makeRandomAccess()
@@ -157,5 +110,105 @@ struct OrderReader: Sendable {
             subOrders[index].items = items[subOrders[index].id] ?? []
             subOrders[index].events = events[subOrders[index].id] ?? []
         }
+    }
+}
+
+// The statements of an order read, prepared: planning them cost more than running them.
+extension OrderReader {
+    private static let selectSubOrders = """
+        SELECT s.id, s.order_id, o.number AS order_number, s.number, s.merchant_id, m.business_name, s.status,
+               o.payment_method, s.cancel_reason, oh.id AS origin_id, oh.code AS origin_code, oh.name AS origin_name,
+               dh.id AS destination_id, dh.code AS destination_code, dh.name AS destination_name,
+               s.items_total_cents, s.delivery_fee_cents, s.total_cents, s.commission_cents,
+               s.merchant_payout_cents, s.created_at, s.rider_name, s.rider_phone, o.address_id,
+               o.address_label, o.address_line1, o.address_phone, o.zone_id, o.zone_name
+        FROM sub_orders s
+        JOIN orders o ON o.id = s.order_id
+        JOIN merchants m ON m.id = s.merchant_id
+        JOIN hubs oh ON oh.id = s.origin_hub_id
+        JOIN hubs dh ON dh.id = s.destination_hub_id
+        """
+
+    /// What a scope narrows sub-orders to: `$2` the customer, `$3` the merchant (null: anyone).
+    private static let withinScope = "($2::uuid IS NULL OR o.customer_id = $2) AND ($3::uuid IS NULL OR s.merchant_id = $3)"
+
+    private static func bindings(_ ids: [UUID], scope: OrderScope) -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(ids)
+        switch scope {
+        case .customer(let customerID):
+            bindings.append(customerID)
+            bindings.append(UUID?.none)
+        case .merchant(let merchantID):
+            bindings.append(UUID?.none)
+            bindings.append(merchantID)
+        case .admin:
+            bindings.append(UUID?.none)
+            bindings.append(UUID?.none)
+        }
+        return bindings
+    }
+
+    struct SubOrdersOfOrders: PreparedStatement {
+        static let sql = "\(selectSubOrders) WHERE s.order_id = ANY($1) AND \(withinScope) ORDER BY s.order_id, length(s.number), s.number"
+        let ids: [UUID]
+        let scope: OrderScope
+        func makeBindings() -> PostgresBindings { bindings(ids, scope: scope) }
+    }
+
+    struct SubOrdersByID: PreparedStatement {
+        static let sql = "\(selectSubOrders) WHERE s.id = ANY($1) AND \(withinScope) ORDER BY s.order_id, length(s.number), s.number"
+        let ids: [UUID]
+        let scope: OrderScope
+        func makeBindings() -> PostgresBindings { bindings(ids, scope: scope) }
+    }
+
+    struct ItemsOfSubOrders: PreparedStatementOfIDs {
+        static let sql = """
+            SELECT id, sub_order_id, product_id, name, unit_price_cents, quantity, line_total_cents, refunded_quantity
+            FROM order_items WHERE sub_order_id = ANY($1) ORDER BY sub_order_id, name, id
+            """
+        let ids: [UUID]
+    }
+
+    struct EventsOfSubOrders: PreparedStatementOfIDs {
+        static let sql = """
+            SELECT e.sub_order_id, e.from_status, e.to_status, e.actor_role, e.note, e.created_at,
+                   h.id AS hub_id, h.code AS hub_code, h.name AS hub_name
+            FROM sub_order_events e
+            LEFT JOIN hubs h ON h.id = e.hub_id
+            WHERE e.sub_order_id = ANY($1) ORDER BY e.id
+            """
+        let ids: [UUID]
+    }
+
+    /// Orders with their derived status and payment state; `$2` narrows them to a customer.
+    struct OrdersWithStates: PreparedStatement {
+        static let sql = """
+            SELECT o.id, o.number, o.customer_id, o.payment_method, o.items_total_cents, o.delivery_fee_cents,
+                   o.total_cents, o.created_at, o.address_id, o.address_label, o.address_line1, o.address_phone,
+                   o.zone_id, o.zone_name, st.status, st.payment_state, st.amount_paid_cents, st.amount_refunded_cents
+            FROM orders o JOIN order_states st ON st.order_id = o.id
+            WHERE o.id = ANY($1) AND ($2::uuid IS NULL OR o.customer_id = $2)
+            """
+        let ids: [UUID]
+        let customerID: UUID?
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings()
+            bindings.append(ids)
+            bindings.append(customerID)
+            return bindings
+        }
+    }
+
+    struct PaymentsOfOrders: PreparedStatementOfIDs {
+        static let sql = "\(PaymentRecord.select) WHERE p.order_id = ANY($1) ORDER BY p.created_at, p.id"
+        let ids: [UUID]
+    }
+
+    struct RefundsOfOrders: PreparedStatementOfIDs {
+        static let sql = "\(RefundRecord.select) WHERE r.order_id = ANY($1) ORDER BY r.created_at, r.id"
+        let ids: [UUID]
     }
 }

@@ -18,15 +18,15 @@ import Testing
     }
 
     /// Runs `body` with a pool of its own on the test database, under the given limits.
-    static func withPool(
+    static func withPool<Result: Sendable>(
         _ url: String, connections: Int = 2, statementTimeout: Duration = .seconds(20), timeout: Duration = .seconds(120),
-        _ body: @escaping @Sendable (Database) async throws -> Void
-    ) async throws {
+        _ body: @escaping @Sendable (Database) async throws -> Result
+    ) async throws -> Result {
         let database = try TestDatabase.makeDatabase(url: url, connections: connections, statementTimeout: statementTimeout, timeout: timeout)
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await database.run() }
             defer { group.cancelAll() }
-            try await body(database)
+            return try await body(database)
         }
     }
 
