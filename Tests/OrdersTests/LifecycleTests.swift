@@ -177,12 +177,17 @@ import Testing
         ([.placed, .cancelled], "placed"),
         ([.placed, .accepted], "in_progress"),
         ([.delivered, .outForDelivery], "in_progress"),
+        ([.returning, .delivered], "in_progress"),
+        ([.delivered, .delivered], "delivered"),
     ])
     func theMasterStatusIsDerivedFromItsSubOrders(statuses: [SubOrderStatus], expected: String) async throws {
         try await World.with { world in
+            // Setup
             try await world.put(world.products[0][0], 1)
             try await world.put(world.products[1][0], 1)
             let order = try await world.checkout().order
+
+            // Act
             for (subOrder, status) in zip(order.subOrders, statuses) {
                 _ = try await world.database.query(
                     """
@@ -191,7 +196,14 @@ import Testing
                     WHERE id = \(subOrder.id)
                     """)
             }
-            #expect(try await world.services.orders.order(order.id, scope: .admin).status == expected)
+            let shown = try await world.services.orders.order(order.id, scope: .admin).status
+            let searched = try await world.services.orders.search(
+                .init(number: nil, customerID: nil, merchantID: nil, status: expected, from: nil, to: nil),
+                page: PageRequest(limit: nil, cursor: nil))
+
+            // Check: the order shows the status, and a search for the status finds it.
+            #expect(shown == expected)
+            #expect(searched.items.map(\.id) == [order.id])
         }
     }
 }
