@@ -60,24 +60,15 @@ public struct Carts: Sendable {
             // The merge is conditional, so racing adds never take a line past the cap or the
             // stock; `in_cart` is the line as it was before, to explain a refused merge.
             let rows = try await connection.exec(
-                """
-                WITH product AS (
-                    SELECT p.merchant_id, p.stock
-                    FROM products p JOIN merchants m ON m.id = p.merchant_id JOIN categories cat ON cat.id = p.category_id
-                    WHERE p.id = \(productID) AND \(unescaped: Products.onSale)
-                ), merged AS (
-                    INSERT INTO cart_items (user_id, product_id, quantity, added_at, updated_at)
-                    SELECT \(principal.userID), \(productID), \(quantity), \(now), \(now) FROM product
-                    WHERE product.merchant_id IS DISTINCT FROM \(principal.merchantID)::uuid AND \(quantity) <= product.stock
-                    ON CONFLICT (user_id, product_id) DO UPDATE
-                    SET quantity = cart_items.quantity + EXCLUDED.quantity, updated_at = EXCLUDED.updated_at
-                    WHERE cart_items.quantity + EXCLUDED.quantity <= least(\(cap), (SELECT stock FROM product))
-                    RETURNING quantity
-                )
-                SELECT product.merchant_id, product.stock, (SELECT quantity FROM merged) AS merged,
-                       (SELECT quantity FROM cart_items WHERE user_id = \(principal.userID) AND product_id = \(productID)) AS in_cart
-                FROM product
-                """, logger: logger)
+                AddToCart(
+                    bindings: PostgresBindings {
+                        $0.append(productID)
+                        $0.append(principal.userID)
+                        $0.append(quantity)
+                        $0.append(now)
+                        $0.append(principal.merchantID)
+                        $0.append(cap)
+                    }), logger: logger)
             guard let row = rows.first else {
                 throw Problem.validation(field: "product_id", "no such product on sale")
             }
@@ -144,16 +135,7 @@ public struct Carts: Sendable {
 
     /// The cart in one statement: lines with current price and stock, merchant by merchant.
     static func cart(userID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Cart {
-        let rows = try await connection.exec(
-            """
-            SELECT m.id AS merchant_id, m.business_name, ci.product_id, p.name, p.price_cents, ci.quantity,
-                   p.price_cents * ci.quantity AS line_total_cents, p.stock,
-                   \(unescaped: Products.onSale) AND p.stock >= ci.quantity AS is_available
-            FROM cart_items ci JOIN products p ON p.id = ci.product_id JOIN merchants m ON m.id = p.merchant_id
-            JOIN categories cat ON cat.id = p.category_id
-            WHERE ci.user_id = \(userID)
-            ORDER BY m.id, ci.added_at, ci.product_id
-            """, logger: logger)
+        let rows = try await connection.exec(CartLines(bindings: PostgresBindings { $0.append(userID) }), logger: logger)
         var cart = Cart(groups: [])
         for row in rows {
             let r = row.makeRandomAccess()
@@ -170,5 +152,45 @@ public struct Carts: Sendable {
             }
         }
         return cart
+    }
+}
+
+// The statements of every cart add, prepared.
+extension Carts {
+    /// $1 product, $2 customer, $3 quantity, $4 now, $5 the customer's own merchant (or null), $6 the line cap.
+    struct AddToCart: PreparedStatementOfBindings {
+        static let sql = """
+            WITH product AS (
+                SELECT p.merchant_id, p.stock
+                FROM products p JOIN merchants m ON m.id = p.merchant_id JOIN categories cat ON cat.id = p.category_id
+                WHERE p.id = $1 AND \(Products.onSale)
+            ), merged AS (
+                INSERT INTO cart_items (user_id, product_id, quantity, added_at, updated_at)
+                SELECT $2, $1, $3, $4, $4 FROM product
+                WHERE product.merchant_id IS DISTINCT FROM $5::uuid AND $3 <= product.stock
+                ON CONFLICT (user_id, product_id) DO UPDATE
+                SET quantity = cart_items.quantity + EXCLUDED.quantity, updated_at = EXCLUDED.updated_at
+                WHERE cart_items.quantity + EXCLUDED.quantity <= least($6, (SELECT stock FROM product))
+                RETURNING quantity
+            )
+            SELECT product.merchant_id, product.stock, (SELECT quantity FROM merged) AS merged,
+                   (SELECT quantity FROM cart_items WHERE user_id = $2 AND product_id = $1) AS in_cart
+            FROM product
+            """
+        let bindings: PostgresBindings
+    }
+
+    /// $1 the customer.
+    struct CartLines: PreparedStatementOfBindings {
+        static let sql = """
+            SELECT m.id AS merchant_id, m.business_name, ci.product_id, p.name, p.price_cents, ci.quantity,
+                   p.price_cents * ci.quantity AS line_total_cents, p.stock,
+                   \(Products.onSale) AND p.stock >= ci.quantity AS is_available
+            FROM cart_items ci JOIN products p ON p.id = ci.product_id JOIN merchants m ON m.id = p.merchant_id
+            JOIN categories cat ON cat.id = p.category_id
+            WHERE ci.user_id = $1
+            ORDER BY m.id, ci.added_at, ci.product_id
+            """
+        let bindings: PostgresBindings
     }
 }

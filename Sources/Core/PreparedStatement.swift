@@ -28,7 +28,8 @@ extension PostgresConnection {
     /// answers every later use of the statement with that error: one lock timeout while a
     /// migration held a table would break the statement on that connection for good. A
     /// connection on which a prepared statement failed is therefore closed; the pool opens a
-    /// fresh one.
+    /// fresh one. Not for a failure of the values (a data exception or a constraint, classes 22
+    /// and 23): those come from running the statement, never from preparing it.
     @discardableResult
     public func exec<Statement: PreparedStatement>(_ statement: Statement, logger: Logger) async throws -> [PostgresRow] {
         try await withTaskExecutorPreference(EventLoopExecutor.of(eventLoop)) {
@@ -39,11 +40,35 @@ extension PostgresConnection {
                     rows.append(row)
                 }
                 return rows
-            } catch let error as PSQLError where error.code == .server {
+            } catch let error as PSQLError where error.code == .server && !Self.isAboutTheValues(error) {
                 await self.discard()
                 throw error
             }
         }
+    }
+}
+
+extension PostgresConnection {
+    fileprivate static func isAboutTheValues(_ error: PSQLError) -> Bool {
+        guard let state = error.serverInfo?[.sqlState] else { return false }
+        return state.hasPrefix("22") || state.hasPrefix("23")
+    }
+}
+
+/// A prepared statement given its parameters in `$n` order.
+public protocol PreparedStatementOfBindings: PreparedStatement {
+    var bindings: PostgresBindings { get }
+}
+
+extension PreparedStatementOfBindings {
+    public func makeBindings() -> PostgresBindings { bindings }
+}
+
+extension PostgresBindings {
+    /// Bindings appended by `build`, in the order of the statement's `$n`.
+    public init(_ build: (inout PostgresBindings) throws -> Void) rethrows {
+        self.init()
+        try build(&self)
     }
 }
 

@@ -83,8 +83,7 @@ public struct Checkout: Sendable {
         return try await database.transaction { connection in
             // Requests with the same key queue here; the next statement (a new snapshot) sees the
             // order the first one made.
-            try await connection.exec(
-                "SELECT pg_advisory_xact_lock(hashtextextended(\("checkout:\(customerID):\(key)"), 0))", logger: logger)
+            try await connection.exec(QueueOnKey(bindings: PostgresBindings { $0.append("checkout:\(customerID):\(key)") }), logger: logger)
             let (existing, destination) = try await lookUp(
                 key: key, addressID: request.addressID, customerID: customerID, on: connection)
             if let existing {
@@ -119,12 +118,12 @@ public struct Checkout: Sendable {
             }
             try checkLimits(plan.totalCents, request.paymentMethod)
             let taken = try await connection.exec(
-                """
-                UPDATE products p SET stock = p.stock - taken.quantity, updated_at = \(effects.now())
-                FROM unnest(\(lines.map(\.productID))::uuid[], \(lines.map(\.quantity))::int[]) AS taken(id, quantity)
-                WHERE p.id = taken.id AND p.stock >= taken.quantity
-                RETURNING p.id
-                """, logger: logger)
+                TakeStock(
+                    bindings: PostgresBindings {
+                        $0.append(effects.now())
+                        $0.append(lines.map(\.productID))
+                        $0.append(lines.map(\.quantity))
+                    }), logger: logger)
             guard taken.count == lines.count else { throw Problem.internalError }  // rows are locked: cannot happen
             let order = try await insert(plan, request: request, key: key, requestHash: requestHash, customerID: customerID, on: connection)
             return .created(order)
@@ -151,16 +150,12 @@ public struct Checkout: Sendable {
         -> (existing: (id: UUID, hash: String)?, destination: Destination?)
     {
         let rows = try await connection.exec(
-            """
-            SELECT earlier.id AS existing_id, earlier.request_hash AS existing_hash,
-                   a.id, a.label, a.line1, a.phone, z.id AS zone_id, z.name AS zone_name, z.delivery_fee_cents,
-                   z.is_active AND h.is_active AS served, h.id AS hub_id, h.code AS hub_code, h.name AS hub_name
-            FROM (SELECT 1) AS one
-            LEFT JOIN orders earlier ON earlier.customer_id = \(customerID) AND earlier.idempotency_key = \(key)
-            LEFT JOIN addresses a ON a.id = \(addressID) AND a.user_id = \(customerID)
-            LEFT JOIN zones z ON z.id = a.zone_id
-            LEFT JOIN hubs h ON h.id = z.hub_id
-            """, logger: database.logger)
+            EarlierOrderAndDestination(
+                bindings: PostgresBindings {
+                    $0.append(customerID)
+                    $0.append(key)
+                    $0.append(addressID)
+                }), logger: database.logger)
         let r = rows[0].makeRandomAccess()
         let existing = try r.get("existing_id", as: UUID?.self).map { (id: $0, hash: try r.get("existing_hash", as: String.self)) }
         guard let id = try r.get("id", as: UUID?.self) else { return (existing, nil) }
@@ -176,19 +171,7 @@ public struct Checkout: Sendable {
     /// Reads the cart and locks its rows and its products, in product-id order so that any two
     /// checkouts sharing products queue rather than deadlock.
     private func lockCart(_ customerID: UUID, on connection: PostgresConnection) async throws -> [Line] {
-        let rows = try await connection.exec(
-            """
-            SELECT c.product_id, c.quantity, p.name, p.price_cents, p.stock, \(unescaped: Products.onSale) AS available,
-                   m.id AS merchant_id, m.business_name, m.commission_bps, h.id AS hub_id, h.code AS hub_code, h.name AS hub_name
-            FROM cart_items c
-            JOIN products p ON p.id = c.product_id
-            JOIN merchants m ON m.id = p.merchant_id
-            JOIN categories cat ON cat.id = p.category_id
-            JOIN hubs h ON h.id = m.home_hub_id
-            WHERE c.user_id = \(customerID)
-            ORDER BY p.id
-            FOR UPDATE OF c FOR NO KEY UPDATE OF p
-            """, logger: database.logger)
+        let rows = try await connection.exec(LockCart(bindings: PostgresBindings { $0.append(customerID) }), logger: database.logger)
         return try rows.map { row in
             let r = row.makeRandomAccess()
             return Line(
@@ -210,52 +193,45 @@ public struct Checkout: Sendable {
         let address = plan.destination.address
         let initial: SubOrderStatus = request.paymentMethod == .cod ? .placed : .awaitingPayment
         let rows = try await connection.exec(
-            """
-            WITH master AS (
-                INSERT INTO orders (id, number, customer_id, payment_method, address_id, address_label, address_line1,
-                                    address_phone, zone_id, zone_name, destination_hub_id, items_total_cents,
-                                    delivery_fee_cents, total_cents, idempotency_key, request_hash, created_at)
-                SELECT \(orderID),
-                       'HR-' || to_char(\(now) AT TIME ZONE \(businessTimeZone), 'YYYY') || '-' || lpad(n::text, greatest(6, length(n::text)), '0'),
-                       \(customerID), \(request.paymentMethod.rawValue), \(address.id), \(address.label), \(address.line1),
-                       \(address.phone), \(address.zoneID), \(address.zoneName), \(plan.destination.hub.id), \(plan.itemsTotalCents),
-                       \(plan.destination.feeCents), \(plan.totalCents), \(key), \(requestHash), \(now)
-                FROM nextval('order_number_seq') AS n
-                RETURNING number
-            ), parcels AS (
-                INSERT INTO sub_orders (id, order_id, number, merchant_id, status, origin_hub_id, destination_hub_id,
-                                        items_total_cents, delivery_fee_cents, total_cents, commission_bps, commission_cents,
-                                        merchant_payout_cents, handover_code_hash, created_at, updated_at)
-                SELECT p.id, \(orderID), master.number || '-' || p.position, p.merchant_id, \(initial.rawValue), p.origin_hub_id,
-                       \(plan.destination.hub.id), p.items_total, p.fee_share, p.items_total + p.fee_share, p.commission_bps,
-                       p.commission, p.items_total - p.commission, decode(p.code_hash, 'hex'), \(now), \(now)
-                FROM master, unnest(
-                    \(parcels.map(\.id))::uuid[], \(parcels.map(\.merchantID))::uuid[], \(parcels.map(\.origin.id))::uuid[],
-                    \(parcels.map(\.itemsTotalCents))::bigint[], \(parcels.map(\.feeShareCents))::bigint[],
-                    \(parcels.map(\.commissionBps))::int[], \(parcels.map(\.commissionCents))::bigint[],
-                    \(parcels.map { Hex.encode($0.codeDigest) })::text[]
-                ) WITH ORDINALITY AS p(id, merchant_id, origin_hub_id, items_total, fee_share, commission_bps, commission, code_hash, position)
-                RETURNING id
-            ), lines AS (
-                INSERT INTO order_items (id, sub_order_id, product_id, name, unit_price_cents, quantity, line_total_cents)
-                SELECT * FROM unnest(
-                    \(items.map(\.1.itemID))::uuid[], \(items.map(\.0))::uuid[], \(items.map(\.1.line.productID))::uuid[],
-                    \(items.map(\.1.line.name))::text[], \(items.map(\.1.line.priceCents))::bigint[],
-                    \(items.map(\.1.line.quantity))::int[], \(items.map { $0.1.line.priceCents * Int64($0.1.line.quantity) })::bigint[])
-            ), first_events AS (
-                INSERT INTO sub_order_events (sub_order_id, from_status, to_status, actor_id, actor_role, created_at)
-                SELECT id, NULL, \(initial.rawValue), \(customerID), 'customer', \(now) FROM parcels
-            ), emptied AS (
-                DELETE FROM cart_items WHERE user_id = \(customerID)
-            ), placed_notice AS (
-                INSERT INTO notifications (user_id, kind, title, body, order_id, created_at)
-                SELECT \(customerID), 'order_placed', 'Order placed (' || master.number || ')',
-                       \(request.paymentMethod == .cod ? "We have your order; pay the rider in cash at delivery." : "We have your order; pay with M-Pesa to confirm it."),
-                       \(orderID), \(now)
-                FROM master
-            )
-            SELECT number FROM master
-            """, logger: database.logger)
+            InsertOrder(
+                bindings: PostgresBindings {
+                    $0.append(orderID)  // $1
+                    $0.append(now)
+                    $0.append(businessTimeZone)
+                    $0.append(customerID)
+                    $0.append(request.paymentMethod.rawValue)  // $5
+                    $0.append(address.id)
+                    $0.append(address.label)
+                    $0.append(address.line1)
+                    $0.append(address.phone)
+                    $0.append(address.zoneID)  // $10
+                    $0.append(address.zoneName)
+                    $0.append(plan.destination.hub.id)
+                    $0.append(plan.itemsTotalCents)
+                    $0.append(plan.destination.feeCents)
+                    $0.append(plan.totalCents)  // $15
+                    $0.append(key)
+                    $0.append(requestHash)
+                    $0.append(initial.rawValue)
+                    $0.append(parcels.map(\.id))
+                    $0.append(parcels.map(\.merchantID))  // $20
+                    $0.append(parcels.map(\.origin.id))
+                    $0.append(parcels.map(\.itemsTotalCents))
+                    $0.append(parcels.map(\.feeShareCents))
+                    $0.append(parcels.map(\.commissionBps))
+                    $0.append(parcels.map(\.commissionCents))  // $25
+                    $0.append(parcels.map { Hex.encode($0.codeDigest) })
+                    $0.append(items.map(\.1.itemID))
+                    $0.append(items.map(\.0))
+                    $0.append(items.map(\.1.line.productID))
+                    $0.append(items.map(\.1.line.name))  // $30
+                    $0.append(items.map(\.1.line.priceCents))
+                    $0.append(items.map(\.1.line.quantity))
+                    $0.append(items.map { $0.1.line.priceCents * Int64($0.1.line.quantity) })
+                    $0.append(
+                        request.paymentMethod == .cod
+                            ? "We have your order; pay the rider in cash at delivery." : "We have your order; pay with M-Pesa to confirm it.")
+                }), logger: database.logger)
         let number = try rows[0].decode(String.self)
         return Order(
             id: orderID, number: number, customerID: customerID,
@@ -333,5 +309,98 @@ public struct Checkout: Sendable {
             }
             itemsTotalCents = parcels.reduce(0) { $0 + $1.itemsTotalCents }
         }
+    }
+}
+
+// The statements of a checkout, prepared.
+extension Checkout {
+    /// $1 the customer and key: requests with the same key queue on it.
+    struct QueueOnKey: PreparedStatementOfBindings {
+        static let sql = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
+        let bindings: PostgresBindings
+    }
+
+    /// $1 customer, $2 idempotency key, $3 address.
+    struct EarlierOrderAndDestination: PreparedStatementOfBindings {
+        static let sql = """
+            SELECT earlier.id AS existing_id, earlier.request_hash AS existing_hash,
+                   a.id, a.label, a.line1, a.phone, z.id AS zone_id, z.name AS zone_name, z.delivery_fee_cents,
+                   z.is_active AND h.is_active AS served, h.id AS hub_id, h.code AS hub_code, h.name AS hub_name
+            FROM (SELECT 1) AS one
+            LEFT JOIN orders earlier ON earlier.customer_id = $1 AND earlier.idempotency_key = $2
+            LEFT JOIN addresses a ON a.id = $3 AND a.user_id = $1
+            LEFT JOIN zones z ON z.id = a.zone_id
+            LEFT JOIN hubs h ON h.id = z.hub_id
+            """
+        let bindings: PostgresBindings
+    }
+
+    /// $1 customer.
+    struct LockCart: PreparedStatementOfBindings {
+        static let sql = """
+            SELECT c.product_id, c.quantity, p.name, p.price_cents, p.stock, \(Products.onSale) AS available,
+                   m.id AS merchant_id, m.business_name, m.commission_bps, h.id AS hub_id, h.code AS hub_code, h.name AS hub_name
+            FROM cart_items c
+            JOIN products p ON p.id = c.product_id
+            JOIN merchants m ON m.id = p.merchant_id
+            JOIN categories cat ON cat.id = p.category_id
+            JOIN hubs h ON h.id = m.home_hub_id
+            WHERE c.user_id = $1
+            ORDER BY p.id
+            FOR UPDATE OF c FOR NO KEY UPDATE OF p
+            """
+        let bindings: PostgresBindings
+    }
+
+    /// $1 now, $2 products, $3 quantities.
+    struct TakeStock: PreparedStatementOfBindings {
+        static let sql = """
+            UPDATE products p SET stock = p.stock - taken.quantity, updated_at = $1
+            FROM unnest($2::uuid[], $3::int[]) AS taken(id, quantity)
+            WHERE p.id = taken.id AND p.stock >= taken.quantity
+            RETURNING p.id
+            """
+        let bindings: PostgresBindings
+    }
+
+    /// The order, its parcels, items, first events and notice, and the emptied cart. Parameters
+    /// as numbered where `insert` binds them.
+    struct InsertOrder: PreparedStatementOfBindings {
+        static let sql = """
+            WITH master AS (
+                INSERT INTO orders (id, number, customer_id, payment_method, address_id, address_label, address_line1,
+                                    address_phone, zone_id, zone_name, destination_hub_id, items_total_cents,
+                                    delivery_fee_cents, total_cents, idempotency_key, request_hash, created_at)
+                SELECT $1, 'HR-' || to_char($2 AT TIME ZONE $3, 'YYYY') || '-' || lpad(n::text, greatest(6, length(n::text)), '0'),
+                       $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $2
+                FROM nextval('order_number_seq') AS n
+                RETURNING number
+            ), parcels AS (
+                INSERT INTO sub_orders (id, order_id, number, merchant_id, status, origin_hub_id, destination_hub_id,
+                                        items_total_cents, delivery_fee_cents, total_cents, commission_bps, commission_cents,
+                                        merchant_payout_cents, handover_code_hash, created_at, updated_at)
+                SELECT p.id, $1, master.number || '-' || p.position, p.merchant_id, $18, p.origin_hub_id,
+                       $12, p.items_total, p.fee_share, p.items_total + p.fee_share, p.commission_bps,
+                       p.commission, p.items_total - p.commission, decode(p.code_hash, 'hex'), $2, $2
+                FROM master, unnest(
+                    $19::uuid[], $20::uuid[], $21::uuid[], $22::bigint[], $23::bigint[], $24::int[], $25::bigint[], $26::text[]
+                ) WITH ORDINALITY AS p(id, merchant_id, origin_hub_id, items_total, fee_share, commission_bps, commission, code_hash, position)
+                RETURNING id
+            ), lines AS (
+                INSERT INTO order_items (id, sub_order_id, product_id, name, unit_price_cents, quantity, line_total_cents)
+                SELECT * FROM unnest($27::uuid[], $28::uuid[], $29::uuid[], $30::text[], $31::bigint[], $32::int[], $33::bigint[])
+            ), first_events AS (
+                INSERT INTO sub_order_events (sub_order_id, from_status, to_status, actor_id, actor_role, created_at)
+                SELECT id, NULL, $18, $4, 'customer', $2 FROM parcels
+            ), emptied AS (
+                DELETE FROM cart_items WHERE user_id = $4
+            ), placed_notice AS (
+                INSERT INTO notifications (user_id, kind, title, body, order_id, created_at)
+                SELECT $4, 'order_placed', 'Order placed (' || master.number || ')', $34, $1, $2
+                FROM master
+            )
+            SELECT number FROM master
+            """
+        let bindings: PostgresBindings
     }
 }

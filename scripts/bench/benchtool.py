@@ -413,7 +413,8 @@ def cmd_pgbench_script(args):
 def cmd_ceiling(args):
     defines = json.load(open(args.defines))
     defines["first"] = str(args.first)
-    command = [args.pgbench, "-n", "-M", "extended", "-f", args.script, "-c", str(args.clients), "-j", str(args.threads),
+    # Prepared, as the service runs every statement of the checkout path.
+    command = [args.pgbench, "-n", "-M", "prepared", "-f", args.script, "-c", str(args.clients), "-j", str(args.threads),
                "-T", str(args.duration)]
     for name, value in defines.items():
         command += ["-D", f"{name}={value}"]
