@@ -32,18 +32,20 @@ extension PostgresConnection {
     /// and 23): those come from running the statement, never from preparing it.
     @discardableResult
     public func exec<Statement: PreparedStatement>(_ statement: Statement, logger: Logger) async throws -> [PostgresRow] {
-        try await withTaskExecutorPreference(EventLoopExecutor.of(eventLoop)) {
-            guard !self.isClosed else { throw ConnectionClosed() }
-            do {
-                var rows: [PostgresRow] = []
-                for try await row in try await self.execute(statement, logger: logger) {
-                    rows.append(row)
-                }
-                return rows
-            } catch let error as PSQLError where error.code == .server && !Self.isAboutTheValues(error) {
-                await self.discard()
-                throw error
+        do {
+            let answer = try await withTaskExecutorPreference(EventLoopExecutor.of(eventLoop)) {
+                guard !self.isClosed else { throw ConnectionClosed() }
+                return try await self.execute(statement, logger: logger)
             }
+            // Read off the loop's preference: every row's await would otherwise look it up again.
+            var rows: [PostgresRow] = []
+            for try await row in answer {
+                rows.append(row)
+            }
+            return rows
+        } catch let error as PSQLError where error.code == .server && !Self.isAboutTheValues(error) {
+            await self.discard()
+            throw error
         }
     }
 }
