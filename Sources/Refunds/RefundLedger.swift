@@ -84,7 +84,7 @@ enum RefundLedger {
 
     static func load(_ refundID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> RefundRecord {
         var binds = PostgresBindings()
-        try binds.append(refundID)
+        binds.append(refundID)
         guard let refund = try await RefundRecord.load(where: "r.id = $1", binds, on: connection, logger: logger).first else {
             throw Problem.notFound("Refund")
         }

@@ -112,7 +112,7 @@ public struct Refunds: Sendable {
                         detail: "Refunds are asked for within \(window.components.seconds / 86_400) days of delivery.",
                         extensions: ["delivered_at": .string(ISO8601DateFormatter().string(from: deliveredAt))])
                 }
-            case .outForDelivery, .atDestinationHub where request.reason == .notDelivered:
+            case .outForDelivery where request.reason == .notDelivered, .atDestinationHub where request.reason == .notDelivered:
                 break
             default:
                 throw Problem(
@@ -340,8 +340,8 @@ public struct Refunds: Sendable {
         try binds.append(value)
         var keyset = ""
         if let after = page.after {
-            try binds.append(after.createdAt)
-            try binds.append(after.id)
+            binds.append(after.createdAt)
+            binds.append(after.id)
             keyset = " AND (r.created_at, r.id) < ($2, $3)"
         }
         let logger = self.logger
@@ -358,7 +358,7 @@ public struct Refunds: Sendable {
                         """, binds: finalBinds), logger: logger
             ).map { try $0.decode(UUID.self) }
             var idBinds = PostgresBindings()
-            try idBinds.append(ids)
+            idBinds.append(ids)
             let byID = Dictionary(
                 uniqueKeysWithValues: try await RefundRecord.load(where: "r.id = ANY($1)", idBinds, on: connection, logger: logger)
                     .map { ($0.id, $0) })

@@ -252,6 +252,30 @@ import Testing
     }
 }
 
+extension RefundHTTPTests {
+    /// Found by a compiler warning: the `where` bound only the second status of its case, so a
+    /// parcel out for delivery took a refund request for any reason.
+    @Test func aParcelOnItsWayIsRefundedOnlyAsNotDelivered() async throws {
+        try await PaymentHarness.run { harness in
+            // Setup: paid, out for delivery.
+            let order = try await harness.mpesaOrder()
+            let push = try await harness.push(order, phone: "0712345600")
+            await harness.release(push)
+            let parcel = order.subOrders[0]
+            try await harness.world.force(parcel.id, to: .outForDelivery)
+
+            // Act
+            let damaged = try await harness.requestRefund(parcel, item: parcel.items[0], quantity: 1, reason: "damaged")
+            let notDelivered = try await harness.requestRefund(parcel, item: parcel.items[0], quantity: 1, reason: "not_delivered")
+
+            // Check
+            #expect(damaged.status == 409 && damaged.json["code"].string == "refund_not_allowed")
+            #expect(notDelivered.status == 201, "\(notDelivered.text)")
+            #expect(notDelivered.json["amount_cents"].int == Int(parcel.totalCents))
+        }
+    }
+}
+
 extension PaymentHarness {
     /// An order of one product of the NBO merchant, paid (by M-Pesa from `phone`, or in cash at
     /// the door) and delivered.
