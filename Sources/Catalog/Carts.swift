@@ -49,8 +49,8 @@ public struct Carts: Sendable {
     }
 
     /// Adds `quantity` of a product; a product already in the cart gets the quantities added.
-    /// One statement checks the product and merges the line, so an add is two round trips
-    /// with the cart read after it (it was five in a transaction).
+    /// One statement checks the product, merges the line and answers the cart as it leaves it:
+    /// an add is one round trip (it was five in a transaction, then two with the cart read after).
     public func add(productID: UUID, quantity: Int, for principal: Principal) async throws -> Cart {
         try Self.checkQuantity(quantity)
         let now = effects.now()
@@ -72,7 +72,11 @@ public struct Carts: Sendable {
             guard let row = rows.first else {
                 throw Problem.validation(field: "product_id", "no such product on sale")
             }
-            let (merchantID, stock, merged, inCart) = try row.decode((UUID, Int, Int?, Int?).self)
+            let outcome = row.makeRandomAccess()
+            let merchantID: UUID = try outcome.get("product_merchant_id")
+            let stock: Int = try outcome.get("product_stock")
+            let merged: Int? = try outcome.get("merged")
+            let inCart: Int? = try outcome.get("in_cart")
             if merged == nil {
                 if merchantID == principal.merchantID {
                     throw Problem.conflict("Merchants cannot buy their own products.", code: "own_product")
@@ -83,7 +87,7 @@ public struct Carts: Sendable {
                 }
                 throw Problem.outOfStock([(productID, stock)])
             }
-            return try await Self.cart(userID: principal.userID, on: connection, logger: logger)
+            return try Self.cart(rows)
         }
     }
 
@@ -135,7 +139,11 @@ public struct Carts: Sendable {
 
     /// The cart in one statement: lines with current price and stock, merchant by merchant.
     static func cart(userID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Cart {
-        let rows = try await connection.exec(CartLines(bindings: PostgresBindings { $0.append(userID) }), logger: logger)
+        try cart(try await connection.exec(CartLines(bindings: PostgresBindings { $0.append(userID) }), logger: logger))
+    }
+
+    /// The cart of rows holding `CartLines`' columns, merchant by merchant.
+    static func cart(_ rows: [PostgresRow]) throws -> Cart {
         var cart = Cart(groups: [])
         for row in rows {
             let r = row.makeRandomAccess()
@@ -158,6 +166,12 @@ public struct Carts: Sendable {
 // The statements of every cart add, prepared.
 extension Carts {
     /// $1 product, $2 customer, $3 quantity, $4 now, $5 the customer's own merchant (or null), $6 the line cap.
+    ///
+    /// No row: the product is not on sale. Otherwise each row carries the add's outcome (the
+    /// product's merchant and stock, the merged quantity or null when the merge was refused, the
+    /// line as it was before) and, when the merge was made, one line of the cart as the add
+    /// leaves it, with `CartLines`' columns and order. The statement's snapshot predates its own
+    /// merge, so the merged line is the one `RETURNING` gives, the others are read.
     struct AddToCart: PreparedStatementOfBindings {
         static let sql = """
             WITH product AS (
@@ -171,11 +185,27 @@ extension Carts {
                 ON CONFLICT (user_id, product_id) DO UPDATE
                 SET quantity = cart_items.quantity + EXCLUDED.quantity, updated_at = EXCLUDED.updated_at
                 WHERE cart_items.quantity + EXCLUDED.quantity <= least($6, (SELECT stock FROM product))
-                RETURNING quantity
+                RETURNING product_id, quantity, added_at
+            ), lines AS (
+                SELECT ci.product_id, ci.quantity, ci.added_at FROM cart_items ci WHERE ci.user_id = $2 AND ci.product_id <> $1
+                UNION ALL
+                SELECT product_id, quantity, added_at FROM merged
             )
-            SELECT product.merchant_id, product.stock, (SELECT quantity FROM merged) AS merged,
-                   (SELECT quantity FROM cart_items WHERE user_id = $2 AND product_id = $1) AS in_cart
+            SELECT product.merchant_id AS product_merchant_id, product.stock AS product_stock,
+                   (SELECT quantity FROM merged) AS merged,
+                   (SELECT quantity FROM cart_items WHERE user_id = $2 AND product_id = $1) AS in_cart,
+                   line.merchant_id, line.business_name, line.product_id, line.name, line.price_cents, line.quantity,
+                   line.line_total_cents, line.stock, line.is_available
             FROM product
+            LEFT JOIN LATERAL (
+                SELECT m.id AS merchant_id, m.business_name, l.product_id, p.name, p.price_cents, l.quantity,
+                       p.price_cents * l.quantity AS line_total_cents, p.stock,
+                       \(Products.onSale) AND p.stock >= l.quantity AS is_available, l.added_at
+                FROM lines l JOIN products p ON p.id = l.product_id JOIN merchants m ON m.id = p.merchant_id
+                JOIN categories cat ON cat.id = p.category_id
+                WHERE EXISTS (SELECT 1 FROM merged)
+            ) line ON true
+            ORDER BY line.merchant_id, line.added_at, line.product_id
             """
         let bindings: PostgresBindings
     }

@@ -147,6 +147,36 @@ import Testing
         }
     }
 
+    /// An add answers with the cart its one statement leaves: the merged line from the merge, the
+    /// others as stored, each with its product's current price, stock and availability.
+    @Test func theCartAnAddAnswersIsTheCartAsStored() async throws {
+        try await Shop.with { shop in
+            // Setup: two merchants' products in the cart, one of them since withdrawn.
+            let category = try await shop.category("General")
+            let duka = try await shop.merchant("Duka")
+            let mitindo = try await shop.merchant("Mitindo")
+            let lantern = try await shop.product(duka, "Lantern", priceCents: 150_000, stock: 10, category: category)
+            let torch = try await shop.product(duka, "Torch", priceCents: 20_000, stock: 3, category: category)
+            let shirt = try await shop.product(mitindo, "Shirt", priceCents: 120_000, stock: 5, category: category)
+            let customer = try await shop.customer("customer@example.com")
+            _ = try await shop.carts.add(productID: lantern.id, quantity: 2, for: customer)
+            _ = try await shop.carts.add(productID: torch.id, quantity: 1, for: customer)
+            _ = try await shop.carts.add(productID: shirt.id, quantity: 1, for: customer)
+            try await shop.products.deactivate(torch.id, merchantID: duka.merchantID!)
+
+            // Act: more of the first line added.
+            let answered = try await shop.carts.add(productID: lantern.id, quantity: 3, for: customer)
+
+            // Check
+            #expect(try await shop.carts.cart(of: customer) == answered)
+            let dukaLines = try #require(answered.groups.first { $0.merchant.id == duka.merchantID }).lines
+            #expect(dukaLines.map(\.productID) == [lantern.id, torch.id])
+            #expect(dukaLines.map(\.quantity) == [5, 1])
+            #expect(dukaLines.map(\.isAvailable) == [true, false])
+            #expect(answered.itemsTotalCents == 5 * 150_000 + 20_000 + 120_000)
+        }
+    }
+
     @Test func linesShowCurrentPriceStockAndAvailability() async throws {
         try await Shop.with { shop in
             // Setup
