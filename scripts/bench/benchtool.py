@@ -137,8 +137,16 @@ def pg_counters(db_url, database):
     return {"deadlocks": int(row[0]), "commits": int(row[1]), "rollbacks": int(row[2])}
 
 
+def machine_ticks():
+    """(steal, total) CPU ticks of the whole machine since boot, from /proc/stat."""
+    fields = [int(v) for v in open("/proc/stat").readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal [guest guest_nice, already counted in user and nice]
+    return fields[7], sum(fields[:8])
+
+
 def measure(args, command):
     postmaster = int(open(os.path.join(args.pgdata, "postmaster.pid")).readline())
+    steal_before, total_before = machine_ticks()
     if args.service_pid:
         reset_hwm(args.service_pid)
     before = {"service": proc_cpu(args.service_pid) if args.service_pid else 0.0, "postgres": postgres_cpu(postmaster),
@@ -150,8 +158,12 @@ def measure(args, command):
     time.sleep(1.0)  # let the statistics collector catch up
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     db = pg_counters(args.db, args.database)
+    steal_after, total_after = machine_ticks()
     figures = {
         "wall_s": round(wall, 3),
+        # CPU time the hypervisor gave to other guests while this ran: the machine's noise, a
+        # share of all its CPU time. Runs with a high figure measured the neighbours.
+        "machine_steal_pct": round(100 * (steal_after - steal_before) / max(1, total_after - total_before), 2),
         "service_cpu_s": round((proc_cpu(args.service_pid) if args.service_pid else 0.0) - before["service"], 3),
         "postgres_cpu_s": round(postgres_cpu(postmaster) - before["postgres"], 3),
         "driver_cpu_s": round(children.ru_utime + children.ru_stime - before["children"].ru_utime - before["children"].ru_stime, 3),
@@ -636,6 +648,8 @@ def cmd_checkout_report(args):
             "loadgen": pick(run, "process", "loadgen_cpu_ms_per_checkout")}
         result.setdefault("service_context_switches_per_checkout", {})[name] = pick(
             run, "process", "service_context_switches_per_checkout")
+    result["machine_steal_pct"] = {name: pick(runs, name, "process", "machine_steal_pct")
+                                   for name in ["closed-1", "closed-8", "closed-32", "open", "ceiling"]}
     result["cpu_ms_per_checkout"]["ceiling"] = {"postgres": pick(runs, "ceiling", "process", "postgres_cpu_ms_per_checkout"),
                                                 "pgbench": pick(runs, "ceiling", "process", "pgbench_cpu_ms_per_checkout")}
     result["open_loop"] = {"target_rate_per_s": pick(runs, "open", "target_rate_per_s"),
@@ -670,7 +684,7 @@ def cmd_checkout_report(args):
 def print_checkout(r):
     print(f"\ncheckout benchmark ({r['when']}, {r['git']}), pool {r['pool_size']}")
     print(f"{'run':<10} {'checkouts/s':>11} {'ratio':>6} {'errors':>6}  {'cart_add p50/p99/p99.9 ms':>27}  {'checkout p50/p99/p99.9 ms':>27}"
-          f"  {'cpu ms/checkout svc/pg':>22} {'RSS MB':>7}")
+          f"  {'cpu ms/checkout svc/pg':>22} {'RSS MB':>7} {'steal %':>7}")
     for name in ["closed-1", "closed-8", "closed-32", "open"]:
         lat = r["latency_ms"].get(name, {})
 
@@ -681,10 +695,11 @@ def print_checkout(r):
         ratio = r["ratio_to_ceiling"].get(name.split("-")[1], "") if name != "open" else ""
         cpu = r["cpu_ms_per_checkout"].get(name, {})
         print(f"{name:<10} {rate or 0:>11.1f} {ratio or '':>6} {r['errors'].get(name) or 0:>6}  {triple('cart_add'):>27}  "
-              f"{triple('checkout'):>27}  {cpu.get('service') or 0:>10.2f}/{cpu.get('postgres') or 0:<11.2f} {r['peak_rss_mb'].get(name) or 0:>7}")
+              f"{triple('checkout'):>27}  {cpu.get('service') or 0:>10.2f}/{cpu.get('postgres') or 0:<11.2f} {r['peak_rss_mb'].get(name) or 0:>7}"
+              f" {r['machine_steal_pct'].get(name) or 0:>7.2f}")
     c = r["cpu_ms_per_checkout"]["ceiling"]
     print(f"{'ceiling':<10} {r['ceiling_checkouts_per_s'] or 0:>11.1f}  pgbench -c {r['pool_size']}: postgres {c.get('postgres')} ms/checkout,"
-          f" pgbench {c.get('pgbench')} ms/checkout")
+          f" pgbench {c.get('pgbench')} ms/checkout, steal {r['machine_steal_pct'].get('ceiling') or 0:.2f}%")
     print(f"open loop target {r['open_loop']['target_rate_per_s']}/s (half the closed-loop maximum)")
     h = r["hot_product"]
     print(f"hot product: {h['buyers']} buyers, stock 50: {h['sold']} sold, {h['out_of_stock_409']} out_of_stock, "
@@ -750,7 +765,8 @@ def cmd_analytics_report(args):
     for name, q in queries.items():
         print(f"{name:<36} {q['p50_ms']:>7.2f} {q['p99_ms']:>7.2f} {q['p999_ms']:>7.2f} {q['requests_per_s'] or 0:>7.0f}  "
               f"{q['plan']} {','.join(q['seq_scans']) or '-'}{'' if q['p99_under_50ms'] else '  p99 OVER 50 ms'}")
-    print(f"errors {result['errors']}; plans in {result['plans_file']}")
+    print(f"errors {result['errors']}; CPU time stolen by the hypervisor meanwhile: {pick(run, 'process', 'machine_steal_pct')}%;"
+          f" plans in {result['plans_file']}")
 
 
 def flatten(value, prefix=""):
