@@ -163,7 +163,7 @@ import Testing
                 unsafeSQL: """
                     SELECT \(key)::text, ARRAY[\(columns.map { "sum(\($0))::bigint" }.joined(separator: ", "))]
                     FROM \(view) WHERE day BETWEEN $1::date AND $2::date GROUP BY \(key)
-                    """, binds: try { var binds = PostgresBindings(); try binds.append(from); try binds.append(to); return binds }()))
+                    """, binds: PostgresBindings { $0.append(from); $0.append(to) }))
         return Dictionary(uniqueKeysWithValues: try rows.map { try $0.decode((String, [Int64]).self) })
     }
 

@@ -709,6 +709,11 @@ def print_checkout(r):
     print("budgets: " + ", ".join(f"{k} {'PASS' if v else 'FAIL'}" for k, v in r["budgets"].items()))
 
 
+def print_errors_and_plans(result, run):
+    print(f"errors {result['errors']}; CPU time stolen by the hypervisor meanwhile: {pick(run, 'process', 'machine_steal_pct')}%;"
+          f" plans in {result['plans_file']}")
+
+
 def cmd_catalog_report(args):
     run = json.load(open(os.path.join(args.dir, "catalog-load.json")))
     flagged = json.load(open(os.path.join(args.dir, "seqscan.json")))
@@ -733,7 +738,7 @@ def cmd_catalog_report(args):
     for name, q in queries.items():
         print(f"{name:<32} {q['p50_ms']:>7.2f} {q['p99_ms']:>7.2f} {q['p999_ms']:>7.2f} {q['requests_per_s'] or 0:>7.0f}  "
               f"{q['plan'].upper() if q['plan'] != 'index' else 'index'}{'' if q['p99_under_20ms'] else '  p99 OVER 20 ms'}")
-    print(f"errors {result['errors']}; plans in {result['plans_file']}")
+    print_errors_and_plans(result, run)
 
 
 def cmd_analytics_report(args):
@@ -765,8 +770,7 @@ def cmd_analytics_report(args):
     for name, q in queries.items():
         print(f"{name:<36} {q['p50_ms']:>7.2f} {q['p99_ms']:>7.2f} {q['p999_ms']:>7.2f} {q['requests_per_s'] or 0:>7.0f}  "
               f"{q['plan']} {','.join(q['seq_scans']) or '-'}{'' if q['p99_under_50ms'] else '  p99 OVER 50 ms'}")
-    print(f"errors {result['errors']}; CPU time stolen by the hypervisor meanwhile: {pick(run, 'process', 'machine_steal_pct')}%;"
-          f" plans in {result['plans_file']}")
+    print_errors_and_plans(result, run)
 
 
 def flatten(value, prefix=""):
