@@ -1,19 +1,14 @@
 import Catalog
 import Core
 import Foundation
+import Identity
 import Testing
 
 @Suite struct CartTests {
     @Test func linesAreGroupedPerMerchantWithTotals() async throws {
         try await Shop.with { shop in
             // Setup
-            let category = try await shop.category("General")
-            let duka = try await shop.merchant("Duka")
-            let mitindo = try await shop.merchant("Mitindo")
-            let lantern = try await shop.product(duka, "Lantern", priceCents: 150_000, stock: 10, category: category)
-            let torch = try await shop.product(duka, "Torch", priceCents: 20_000, stock: 3, category: category)
-            let shirt = try await shop.product(mitindo, "Shirt", priceCents: 120_000, stock: 5, category: category)
-            let customer = try await shop.customer("customer@example.com")
+            let (duka, mitindo, lantern, torch, shirt, customer) = try await Self.twoMerchants(shop)
 
             // Act
             _ = try await shop.carts.add(productID: lantern.id, quantity: 2, for: customer)
@@ -152,13 +147,7 @@ import Testing
     @Test func theCartAnAddAnswersIsTheCartAsStored() async throws {
         try await Shop.with { shop in
             // Setup: two merchants' products in the cart, one of them since withdrawn.
-            let category = try await shop.category("General")
-            let duka = try await shop.merchant("Duka")
-            let mitindo = try await shop.merchant("Mitindo")
-            let lantern = try await shop.product(duka, "Lantern", priceCents: 150_000, stock: 10, category: category)
-            let torch = try await shop.product(duka, "Torch", priceCents: 20_000, stock: 3, category: category)
-            let shirt = try await shop.product(mitindo, "Shirt", priceCents: 120_000, stock: 5, category: category)
-            let customer = try await shop.customer("customer@example.com")
+            let (duka, _, lantern, torch, shirt, customer) = try await Self.twoMerchants(shop)
             _ = try await shop.carts.add(productID: lantern.id, quantity: 2, for: customer)
             _ = try await shop.carts.add(productID: torch.id, quantity: 1, for: customer)
             _ = try await shop.carts.add(productID: shirt.id, quantity: 1, for: customer)
@@ -228,5 +217,23 @@ import Testing
             #expect(bobRemoves?.status == 404)
             #expect(try await shop.carts.cart(of: alice).itemCount == 2)
         }
+    }
+
+    /// Duka sells a lantern (1,500.00, 10 in stock) and a torch (200.00, 3); Mitindo a shirt
+    /// (1,200.00, 5); one customer.
+    static func twoMerchants(_ shop: Shop) async throws -> (
+        duka: Principal, mitindo: Principal, lantern: Products.Product, torch: Products.Product, shirt: Products.Product,
+        customer: Principal
+    ) {
+        let category = try await shop.category("General")
+        let duka = try await shop.merchant("Duka")
+        let mitindo = try await shop.merchant("Mitindo")
+        return (
+            duka, mitindo,
+            try await shop.product(duka, "Lantern", priceCents: 150_000, stock: 10, category: category),
+            try await shop.product(duka, "Torch", priceCents: 20_000, stock: 3, category: category),
+            try await shop.product(mitindo, "Shirt", priceCents: 120_000, stock: 5, category: category),
+            try await shop.customer("customer@example.com")
+        )
     }
 }
