@@ -238,11 +238,7 @@ import Testing
     @Test func anUndeliveredParcelIsRefundedWholeWithItsFeeShare() async throws {
         try await PaymentHarness.run { harness in
             // Setup: paid, at the destination hub, never delivered.
-            let order = try await harness.mpesaOrder()
-            let push = try await harness.push(order, phone: "0712345600")
-            await harness.release(push)
-            let parcel = order.subOrders[0]
-            try await harness.world.force(parcel.id, to: .atDestinationHub)
+            let parcel = try await harness.paidParcel(forcedTo: .atDestinationHub)
 
             let requested = try await harness.requestRefund(parcel, item: parcel.items[0], quantity: 1, reason: "not_delivered")
 
@@ -258,11 +254,7 @@ extension RefundHTTPTests {
     @Test func aParcelOnItsWayIsRefundedOnlyAsNotDelivered() async throws {
         try await PaymentHarness.run { harness in
             // Setup: paid, out for delivery.
-            let order = try await harness.mpesaOrder()
-            let push = try await harness.push(order, phone: "0712345600")
-            await harness.release(push)
-            let parcel = order.subOrders[0]
-            try await harness.world.force(parcel.id, to: .outForDelivery)
+            let parcel = try await harness.paidParcel(forcedTo: .outForDelivery)
 
             // Act
             let damaged = try await harness.requestRefund(parcel, item: parcel.items[0], quantity: 1, reason: "damaged")
@@ -288,6 +280,14 @@ extension PaymentHarness {
         }
         try await world.deliver(order.subOrders[0], paymentMethod: method)
         return (order, order.subOrders[0])
+    }
+
+    /// The one parcel of an order paid by M-Pesa, moved straight to `status`.
+    func paidParcel(forcedTo status: SubOrderStatus) async throws -> SubOrder {
+        let order = try await mpesaOrder()
+        await release(try await push(order, phone: "0712345600"))
+        try await world.force(order.subOrders[0].id, to: status)
+        return order.subOrders[0]
     }
 
     func requestRefund(_ parcel: SubOrder, item: OrderItem, quantity: Int, reason: String, token: String? = nil) async throws -> Reply {

@@ -124,14 +124,8 @@ import Testing
         try await TestDatabase.with { _, url in
             try await Self.withPool(url) { database in
                 // Act: the server ends the transaction's session between two statements.
-                let outcome = await Self.outcome {
-                    try await database.transaction { connection in
-                        let pid = try await connection.exec("SELECT pg_backend_pid()", logger: database.logger)[0].decode(Int.self)
-                        try await TestDatabase.admin("SELECT pg_terminate_backend(\(pid))")
-                        let deadline = ContinuousClock.now + .seconds(10)
-                        while !connection.isClosed, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-                        try await connection.exec("SELECT 1", logger: database.logger)
-                    }
+                let outcome = await Self.outcomeOfNextStatementAfterTheServerEndsTheSession(database) { connection in
+                    try await connection.exec("SELECT 1", logger: database.logger)
                 }
                 while !database.isAvailable { try await Task.sleep(for: .milliseconds(20)) }
                 let after = try await database.query("SELECT 42")
@@ -139,6 +133,22 @@ import Testing
                 // Check: a 503 at once, and the service works again.
                 #expect(outcome == "database_unavailable")
                 #expect(try after[0].decode(Int.self) == 42)
+            }
+        }
+    }
+
+    /// Opens a transaction, has the server end its session, waits until the connection has
+    /// seen it closed, then runs `next` on it; answers how that went (`outcome`).
+    static func outcomeOfNextStatementAfterTheServerEndsTheSession(
+        _ database: Database, _ next: @escaping @Sendable (PostgresConnection) async throws -> Void
+    ) async -> String {
+        await outcome {
+            try await database.transaction { connection in
+                let pid = try await connection.exec("SELECT pg_backend_pid()", logger: database.logger)[0].decode(Int.self)
+                try await TestDatabase.admin("SELECT pg_terminate_backend(\(pid))")
+                let deadline = ContinuousClock.now + .seconds(10)
+                while !connection.isClosed, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+                try await next(connection)
             }
         }
     }

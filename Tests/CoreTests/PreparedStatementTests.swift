@@ -46,14 +46,8 @@ import Testing
                 try await database.query("CREATE TABLE marks (id int)")
 
                 // Act: the server ends the transaction's session between two statements.
-                let outcome = await DatabaseFaultTests.outcome {
-                    try await database.transaction { connection in
-                        let pid = try await connection.exec("SELECT pg_backend_pid()", logger: database.logger)[0].decode(Int.self)
-                        try await TestDatabase.admin("SELECT pg_terminate_backend(\(pid))")
-                        let deadline = ContinuousClock.now + .seconds(10)
-                        while !connection.isClosed, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-                        try await connection.exec(CountMarks(above: 0), logger: database.logger)
-                    }
+                let outcome = await DatabaseFaultTests.outcomeOfNextStatementAfterTheServerEndsTheSession(database) { connection in
+                    try await connection.exec(CountMarks(above: 0), logger: database.logger)
                 }
                 while !database.isAvailable { try await Task.sleep(for: .milliseconds(20)) }
                 let after = try await database.query(CountMarks(above: 0))
