@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "hubroute", targets: ["App"]),
         .executable(name: "daraja-sim", targets: ["DarajaSim"]),
         .executable(name: "hubroute-load", targets: ["LoadGen"]),
+        .executable(name: "hubroute-stack-floor", targets: ["StackFloor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
@@ -146,6 +147,18 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `hubroute-stack-floor` (scripts/bench.sh floor): the stack's own cost per request and
+        // per statement, without HubRoute's code.
+        .executableTarget(
+            name: "StackFloor",
+            dependencies: [
+                "Core",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

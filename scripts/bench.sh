@@ -11,12 +11,16 @@
 #   scripts/bench.sh profile         perf record of the service under the checkout load (8 clients)
 #   scripts/bench.sh analytics       100,000 generated orders: analytics endpoints (a month, the year),
 #                                    view refresh times, order reads; latency per path, plans
+#   scripts/bench.sh floor           what the stack costs before HubRoute's code: Hummingbird and
+#                                    PostgresClient alone (hubroute-stack-floor) beside the service,
+#                                    service CPU per request and per statement
 #   scripts/bench.sh compare A.json B.json
 #
 # Settings (environment): BENCH_DURATION (s per closed-loop run and pgbench, 30),
 # BENCH_OPEN_DURATION (40), BENCH_WARMUP (10), BENCH_POOL_SIZE (8), BENCH_CATALOG_PRODUCTS
 # (100000), BENCH_CATALOG_CLIENTS (2), BENCH_CATALOG_DURATION (s per query, 5),
-# BENCH_ANALYTICS_ORDERS (100000), BENCH_ANALYTICS_SEED (1), BENCH_ANALYTICS_DURATION (s per path, 5).
+# BENCH_ANALYTICS_ORDERS (100000), BENCH_ANALYTICS_SEED (1), BENCH_ANALYTICS_DURATION (s per path, 5),
+# BENCH_FLOOR_CLIENTS (8), BENCH_FLOOR_DURATION (s per path, 6).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
@@ -33,7 +37,7 @@ HOT_BUYERS=200
 TRACED=500
 HOT_PRODUCT=00000009-0000-4000-9000-000000000001
 
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 setup_checkout() {
     bench_build
@@ -294,12 +298,65 @@ EOF
     log "figures: $BENCH_OUT"
 }
 
+# Each path alone, closed loop; CPU per request of the process that answers it, from /proc.
+cmd_floor() {
+    local clients=${BENCH_FLOOR_CLIENTS:-8} seconds=${BENCH_FLOOR_DURATION:-6}
+    bench_init floor
+    bench_build
+    swift build -c release --product hubroute-stack-floor
+    bench_start_postgres
+    log "seeding 3 merchants and 8 customers with their products (bulk SQL)"
+    bench_psql -v merchants=3 -f scripts/bench/seed-common.sql >/dev/null
+    bench_psql -v customers=8 -f scripts/bench/seed-checkout.sql >/dev/null
+    bench_start_service
+    bench_share_password_hash >/dev/null
+    $BENCH_TOOL customers --db "$BENCH_DB_URL" --base-url "$BENCH_URL" --password "$BENCH_PASSWORD" \
+        --out "$BENCH_RUN_DIR/customers.json"
+    local floor_port=$((BENCH_HTTP_PORT + 1))
+    while port_busy "$floor_port"; do floor_port=$((floor_port + 1)); done
+    log "starting hubroute-stack-floor on 127.0.0.1:$floor_port"
+    env PORT="$floor_port" DATABASE_URL="$BENCH_DB_URL" DATABASE_POOL_SIZE="$BENCH_POOL_SIZE" \
+        "$BENCH_BIN/hubroute-stack-floor" >"$BENCH_RUN_DIR/stack-floor.log" 2>&1 &
+    local floor_pid=$! tries=0
+    BENCH_OTHER_PIDS="$BENCH_OTHER_PIDS $floor_pid"
+    until curl -fs "http://127.0.0.1:$floor_port/plain" >/dev/null 2>&1; do
+        tries=$((tries + 1))
+        [ "$tries" -lt 60 ] || { log "hubroute-stack-floor did not answer; see $BENCH_RUN_DIR/stack-floor.log"; return 1; }
+        sleep 0.5
+    done
+    local token
+    token=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[0]["token"])' "$BENCH_RUN_DIR/customers.json")
+    # name, base URL, path, the answering process, a customer's token or "-".
+    local name base path pid bearer
+    while read -r name base path pid bearer; do
+        log "$name: $clients clients for ${seconds}s"
+        python3 -c 'import json, sys; t = {"name": sys.argv[1], "path": sys.argv[2]}
+if sys.argv[3] != "-": t["token"] = sys.argv[3]
+json.dump([t], open(sys.argv[4], "w"))' "$name" "$path" "$bearer" "$BENCH_RUN_DIR/$name.paths.json"
+        "$BENCH_BIN/hubroute-load" get --base-url "$base" --paths "$BENCH_RUN_DIR/$name.paths.json" --clients "$clients" \
+            --duration 1 --out "$BENCH_RUN_DIR/$name.warmup.json"
+        $BENCH_TOOL measure --db "$BENCH_DB_URL" --database "$BENCH_DB" --pgdata "$BENCH_PG_DIR/data" --service-pid "$pid" \
+            --out "$BENCH_RUN_DIR/$name.json" --loadgen-out "$BENCH_RUN_DIR/$name.raw.json" -- \
+            "$BENCH_BIN/hubroute-load" get --base-url "$base" --paths "$BENCH_RUN_DIR/$name.paths.json" --clients "$clients" \
+            --duration "$seconds" --out "$BENCH_RUN_DIR/$name.raw.json"
+    done <<EOF_PATHS
+stack.plain http://127.0.0.1:$floor_port /plain $floor_pid -
+stack.select http://127.0.0.1:$floor_port /select $floor_pid -
+service.health $BENCH_URL /health $BENCH_SERVICE_PID -
+service.products $BENCH_URL /api/v1/products?limit=1 $BENCH_SERVICE_PID -
+service.cart $BENCH_URL /api/v1/cart $BENCH_SERVICE_PID $token
+EOF_PATHS
+    $BENCH_TOOL floor-report --dir "$BENCH_RUN_DIR" --out "$BENCH_OUT" --git "$BENCH_GIT" --clients "$clients"
+    log "figures: $BENCH_OUT"
+}
+
 case "${1:-}" in
     checkout) cmd_checkout ;;
     hot) cmd_hot ;;
     catalog) cmd_catalog ;;
     profile) cmd_profile ;;
     analytics) cmd_analytics ;;
+    floor) cmd_floor ;;
     compare)
         [ $# = 3 ] || usage 2
         python3 scripts/bench/benchtool.py compare "$2" "$3"

@@ -8,7 +8,7 @@
   catalog-paths the catalog's query paths, deep cursors found by following 50 pages
   explain       EXPLAIN (ANALYZE, BUFFERS) plans from auto_explain's log, Seq Scans on the watched tables flagged
   analytics-paths  the analytics and order-read paths over the generated marketplace, with their callers' tokens
-  checkout-report / catalog-report / analytics-report  assemble a run's JSON and print its summary
+  checkout-report / catalog-report / analytics-report / floor-report  assemble a run's JSON and print its summary
   compare       two result files side by side
 """
 import argparse
@@ -801,6 +801,58 @@ def cmd_compare(args):
         print(f"{key:<58} {'' if va is None else round(va, 3):>12} {'' if vb is None else round(vb, 3):>12} {change:>9}")
 
 
+# The checkout bench's traced customer (3 cart adds and a checkout): 4 requests, and the
+# statements PostgreSQL received for them (its pgbench script says how many).
+CHECKOUT_REQUESTS = 4
+CHECKOUT_STATEMENTS = 14
+CPU_TARGET_MS_PER_REQUEST = 0.5
+
+
+def cmd_floor_report(args):
+    paths = {}
+    for name in ("stack.plain", "stack.select", "service.health", "service.products", "service.cart"):
+        run = json.load(open(os.path.join(args.dir, f"{name}.json")))
+        figures = run["requests"][name]
+        count = figures["count"]
+        process = run["process"]
+        paths[name] = {"count": count, "errors": run.get("errors"), "requests_per_s": run["requests_per_s"][name],
+                       "p50_ms": figures["p50_ms"], "p99_ms": figures["p99_ms"],
+                       "cpu_ms_per_request": round(process["service_cpu_s"] * 1000 / count, 3),
+                       "postgres_cpu_ms_per_request": round(process["postgres_cpu_s"] * 1000 / count, 3),
+                       "machine_steal_pct": process["machine_steal_pct"]}
+    cpu = {name: p["cpu_ms_per_request"] for name, p in paths.items()}
+    request = cpu["stack.plain"]
+    statement = cpu["stack.select"] - cpu["stack.plain"]
+    checkout = CHECKOUT_REQUESTS * request + CHECKOUT_STATEMENTS * statement
+    derived = {
+        "stack_ms_per_request": round(request, 3),
+        "stack_ms_per_statement": round(statement, 3),
+        "stack_checkout_ms": round(checkout, 3),
+        "stack_checkout_ms_per_request": round(checkout / CHECKOUT_REQUESTS, 3),
+        "target_ms_per_request": CPU_TARGET_MS_PER_REQUEST,
+        "service_middleware_ms_per_request": round(cpu["service.health"] - request, 3),
+        "service_cart_over_stack_ms": round(cpu["service.cart"] - (request + 2 * statement), 3),
+    }
+    result = {"kind": "floor", "git": args.git, "clients": args.clients,
+              "when": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+              "paths": paths, "derived": derived,
+              "checkout_shape": {"requests": CHECKOUT_REQUESTS, "statements": CHECKOUT_STATEMENTS}}
+    with open(args.out, "w") as f:
+        json.dump(result, f, indent=2, sort_keys=True)
+    print(f"\nthe stack's floor ({result['when']}, {args.git}), {args.clients} clients per path, CPU from /proc")
+    print(f"{'path':<18} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'cpu ms/req':>11} {'pg ms/req':>10} {'steal %':>8}  errors")
+    for name, p in paths.items():
+        print(f"{name:<18} {p['requests_per_s']:>8.0f} {p['p50_ms']:>7.2f} {p['p99_ms']:>7.2f} {p['cpu_ms_per_request']:>11.3f}"
+              f" {p['postgres_cpu_ms_per_request']:>10.3f} {p['machine_steal_pct']:>8.2f}  {p['errors']}")
+    print(f"Hummingbird alone: {derived['stack_ms_per_request']} ms per request; one PostgresClient statement adds "
+          f"{derived['stack_ms_per_statement']} ms")
+    print(f"a customer's {CHECKOUT_REQUESTS} requests and {CHECKOUT_STATEMENTS} statements on the bare stack: "
+          f"{derived['stack_checkout_ms']} ms, {derived['stack_checkout_ms_per_request']} ms per request "
+          f"(target {CPU_TARGET_MS_PER_REQUEST})")
+    print(f"HubRoute's middlewares add {derived['service_middleware_ms_per_request']} ms to a request; its cart read "
+          f"(token, caller lookup, 1 statement) costs {derived['service_cart_over_stack_ms']} ms over the stack's 2 statements")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -889,6 +941,13 @@ def main():
     p.add_argument("--git", default="")
     p.add_argument("--products", type=int, default=100000)
     p.set_defaults(func=cmd_catalog_report)
+
+    p = sub.add_parser("floor-report")
+    p.add_argument("--dir", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--git", default="")
+    p.add_argument("--clients", type=int, default=8)
+    p.set_defaults(func=cmd_floor_report)
 
     p = sub.add_parser("compare")
     p.add_argument("a")

@@ -7,6 +7,8 @@ BENCH_POOL_SIZE=${BENCH_POOL_SIZE:-8}
 BENCH_PASSWORD="bench-password-1234567890"
 BENCH_TOOL="python3 scripts/bench/benchtool.py"
 BENCH_SERVICE_PID=""
+# Other processes a run started, stopped with it.
+BENCH_OTHER_PIDS=""
 BENCH_PG_DIR=""
 
 bench_init() {
@@ -26,6 +28,12 @@ bench_init() {
 }
 
 bench_cleanup() {
+    local pid
+    for pid in $BENCH_OTHER_PIDS; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    BENCH_OTHER_PIDS=""
     if [ -n "$BENCH_SERVICE_PID" ]; then
         kill "$BENCH_SERVICE_PID" 2>/dev/null || true
         wait "$BENCH_SERVICE_PID" 2>/dev/null || true
