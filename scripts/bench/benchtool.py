@@ -33,6 +33,15 @@ INT_RE = re.compile(r"^-?\d+$")
 csv.field_size_limit(1 << 30)
 
 
+def utc_now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def write_json(path, value):
+    with open(path, "w") as f:
+        json.dump(value, f, indent=2, sort_keys=True)
+
+
 def psql(db_url, sql):
     """Rows of one statement as lists of strings (tab separated, unaligned)."""
     out = subprocess.run(
@@ -444,8 +453,7 @@ def cmd_ceiling(args):
               "latency_avg_ms": float(latency.group(1)) if latency else None, "process": figures}
     figures["postgres_cpu_ms_per_checkout"] = round(figures["postgres_cpu_s"] * 1000 / max(done, 1), 3)
     figures["pgbench_cpu_ms_per_checkout"] = round(figures["driver_cpu_s"] * 1000 / max(done, 1), 3)
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=2, sort_keys=True)
+    write_json(args.out, result)
     print(f"pgbench: {tps:.1f} checkouts/s with {args.clients} connections", file=sys.stderr)
 
 
@@ -624,7 +632,7 @@ def cmd_checkout_report(args):
     ceiling = pick(runs, "ceiling", "checkouts_per_s")
     result = {
         "kind": "checkout",
-        "when": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "when": utc_now(),
         "git": args.git,
         "machine": {"cores": os.cpu_count(), "load_average_at_end": os.getloadavg()},
         "pool_size": args.pool,
@@ -676,8 +684,7 @@ def cmd_checkout_report(args):
         and checks.get("deadlocks_total") == 0,
         "hot_product_exact": hp["sold"] == 50 and hp["out_of_stock_409"] == (hp["buyers"] or 0) - 50 and hp["other_errors"] == 0,
     }
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=2, sort_keys=True)
+    write_json(args.out, result)
     print_checkout(result)
 
 
@@ -724,15 +731,14 @@ def cmd_catalog_report(args):
         queries[name]["plan"] = flagged.get(name, "no_plan")
         queries[name]["p99_under_20ms"] = figures["p99_ms"] < 20
     result = {"kind": "catalog", "git": args.git, "products": args.products,
-              "when": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+              "when": utc_now(),
               "clients": run.get("clients"), "errors": run.get("errors"), "queries": queries,
               "worst_p99_ms": max(q["p99_ms"] for q in queries.values()),
               "all_p99_under_20ms": all(q["p99_under_20ms"] for q in queries.values()),
               "any_seq_scan_on_products": any(v == "seq_scan" for v in flagged.values()),
               "plans_missing": sorted(k for k, v in flagged.items() if v == "no_plan"), "process": run.get("process"),
               "plans_file": os.path.join(args.dir, "plans.txt")}
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=2, sort_keys=True)
+    write_json(args.out, result)
     print(f"\ncatalog benchmark over {args.products} products ({result['when']}, {args.git}), {result['clients']} clients per query")
     print(f"{'query':<32} {'p50 ms':>7} {'p99 ms':>7} {'p99.9':>7} {'req/s':>7}  plan")
     for name, q in queries.items():
@@ -753,15 +759,14 @@ def cmd_analytics_report(args):
         queries[name]["plan"] = flagged.get(name, "no_plan")
         queries[name]["seq_scans"] = details.get(name, {}).get("seq_scans", [])
         queries[name]["p99_under_50ms"] = figures["p99_ms"] < 50
-    result = {"kind": "analytics", "git": args.git, "when": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    result = {"kind": "analytics", "git": args.git, "when": utc_now(),
               "clients": run.get("clients"), "errors": run.get("errors"), "setup": setup, "queries": queries,
               "worst_p99_ms": max(q["p99_ms"] for q in queries.values()),
               "all_p99_under_50ms": all(q["p99_under_50ms"] for q in queries.values()),
               "any_seq_scan_on_order_tables": any(v == "seq_scan" for v in flagged.values()),
               "plans_missing": sorted(k for k, v in flagged.items() if v == "no_plan"), "process": run.get("process"),
               "plans_file": os.path.join(args.dir, "plans.txt")}
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=2, sort_keys=True)
+    write_json(args.out, result)
     print(f"\nanalytics benchmark over {setup.get('orders')} orders ({result['when']}, {args.git}), {result['clients']} clients per path")
     print(f"seeded in {setup.get('seed_s')} s; audit-money: {setup.get('audit')}")
     for view, ms in setup.get("refresh_ms", {}).items():
@@ -834,11 +839,10 @@ def cmd_floor_report(args):
         "service_cart_over_stack_ms": round(cpu["service.cart"] - (request + 2 * statement), 3),
     }
     result = {"kind": "floor", "git": args.git, "clients": args.clients,
-              "when": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+              "when": utc_now(),
               "paths": paths, "derived": derived,
               "checkout_shape": {"requests": CHECKOUT_REQUESTS, "statements": CHECKOUT_STATEMENTS}}
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=2, sort_keys=True)
+    write_json(args.out, result)
     print(f"\nthe stack's floor ({result['when']}, {args.git}), {args.clients} clients per path, CPU from /proc")
     print(f"{'path':<18} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'cpu ms/req':>11} {'pg ms/req':>10} {'steal %':>8}  errors")
     for name, p in paths.items():
