@@ -335,8 +335,7 @@ if sys.argv[3] != "-": t["token"] = sys.argv[3]
 json.dump([t], open(sys.argv[4], "w"))' "$name" "$path" "$bearer" "$BENCH_RUN_DIR/$name.paths.json"
         "$BENCH_BIN/hubroute-load" get --base-url "$base" --paths "$BENCH_RUN_DIR/$name.paths.json" --clients "$clients" \
             --duration 1 --out "$BENCH_RUN_DIR/$name.warmup.json"
-        $BENCH_TOOL measure --db "$BENCH_DB_URL" --database "$BENCH_DB" --pgdata "$BENCH_PG_DIR/data" --service-pid "$pid" \
-            --out "$BENCH_RUN_DIR/$name.json" --loadgen-out "$BENCH_RUN_DIR/$name.raw.json" -- \
+        BENCH_MEASURED_PID=$pid bench_measure "$BENCH_RUN_DIR/$name.json" "$BENCH_RUN_DIR/$name.raw.json" -- \
             "$BENCH_BIN/hubroute-load" get --base-url "$base" --paths "$BENCH_RUN_DIR/$name.paths.json" --clients "$clients" \
             --duration "$seconds" --out "$BENCH_RUN_DIR/$name.raw.json"
     done <<EOF_PATHS

@@ -114,11 +114,12 @@ bench_share_password_hash() {
 
 # bench_measure OUT RAW -- COMMAND...: runs COMMAND (a load generator run writing RAW) and
 # writes OUT: its figures plus the service's and PostgreSQL's CPU, peak RSS and deadlocks.
+# BENCH_MEASURED_PID names another process to measure as the service.
 bench_measure() {
     local out=$1 raw=$2
     shift 3
     $BENCH_TOOL measure --db "$BENCH_DB_URL" --database "$BENCH_DB" --pgdata "$BENCH_PG_DIR/data" \
-        --service-pid "$BENCH_SERVICE_PID" --out "$out" --loadgen-out "$raw" -- "$@"
+        --service-pid "${BENCH_MEASURED_PID:-$BENCH_SERVICE_PID}" --out "$out" --loadgen-out "$raw" -- "$@"
 }
 
 bench_load() {
