@@ -55,7 +55,9 @@ enum StackFloor {
             logger: logger)
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await client.run() }
+            // Returns on SIGTERM; the pool runs until cancelled, and the process must end too.
             try await app.runService()
+            group.cancelAll()
         }
     }
 }
