@@ -27,7 +27,8 @@ public enum HubRouteApplication {
         // were a third of the time to answer a page of orders.
         try api.registerHandlers(
             on: router, serverURL: URL(string: "/")!,
-            configuration: Configuration(dateTranscoder: InternetDateTranscoder(), jsonEncodingOptions: []))
+            configuration: Configuration(dateTranscoder: InternetDateTranscoder(), jsonEncodingOptions: []),
+            middlewares: [BulkReadOffload()])
         var app = Application(
             router: router,
             configuration: .init(
