@@ -584,7 +584,7 @@ scenario_two() {
     local unpaid unpaid_ids
     unpaid=$(jq length "$WORK/two-orders.json")
     unpaid_ids=$(quoted_ids "$WORK/two-orders.json")
-    sql "$db" -c "UPDATE sub_orders SET created_at = created_at - interval '2 hours' WHERE order_id IN ($unpaid_ids)"
+    sql "$db" -c "UPDATE orders SET created_at = created_at - interval '2 hours' WHERE id IN ($unpaid_ids)"
     # One-off jobs for the four workers of both instances to race for: each must be claimed once.
     sql "$db" -c "INSERT INTO jobs (kind, payload, run_at) SELECT 'expire-unpaid-orders', '{}', now() FROM generate_series(1, 300)"
 

@@ -44,8 +44,8 @@ public struct Orders: Sendable {
     ]
 
     /// Orders under way are few whatever the history: their search starts from the sub-orders
-    /// in the implied statuses (sub_orders_status_idx). Final statuses pile up with history:
-    /// their search reads orders newest first and stops at a page, so its cost depends on how
+    /// in the implied statuses (sub_orders_status_created_idx). Final statuses pile up with
+    /// history: their search reads newest first and stops at a page, so its cost depends on how
     /// common the status is among recent orders, not on how many orders there are.
     static let liveOrderStatuses: Set = ["awaiting_payment", "placed", "in_progress"]
 
@@ -230,6 +230,9 @@ public struct Orders: Sendable {
             guard Self.orderStatuses.contains(status) else {
                 throw Problem.validation(field: "status", "must be one of \(Self.orderStatuses.joined(separator: ", "))")
             }
+            if !Self.liveOrderStatuses.contains(status), filter.number == nil, filter.customerID == nil, filter.merchantID == nil {
+                return try await search(finalStatusWalk(status, filter: filter, page: page), scope: scope, page: page)
+            }
             let implied = try query.bind(Self.subOrderStatusesImpliedBy[status] ?? [])
             let derived = "order_status(ARRAY(SELECT s.status FROM sub_orders s WHERE s.order_id = o.id)) = \(try query.bind(status))"
             if Self.liveOrderStatuses.contains(status) {
@@ -270,6 +273,38 @@ public struct Orders: Sendable {
             } else {
                 query.query("SELECT o.id FROM orders o", "\(newestFirst) LIMIT \(limit)")
             }
+        return try await search(statement, scope: scope, page: page)
+    }
+
+    /// A page of orders in a final status (delivered, returned, completed, cancelled) and
+    /// nothing else asked: a walk of the sub-orders in the status the order's implies, newest
+    /// first, deriving the status of each order met once (at its first such sub-order) until the
+    /// page is full. The orders' walk took 7 ms for a page of completed orders at 100,000 orders,
+    /// probing some 1,500 orders; this one takes 0.7, meeting about 50 sub-orders. A sub-order
+    /// carries its order's `created_at` (a foreign key, migration 0019), so the sub-orders' order
+    /// is the orders' and the page's cursor is the order's.
+    private func finalStatusWalk(_ status: String, filter: SearchFilter, page: PageRequest) throws -> PostgresQuery {
+        var query = FilterQuery()
+        // Each final status implies one sub-order status (completed: a returned one).
+        query.filter("s.status = \(try query.bind(Self.subOrderStatusesImpliedBy[status]?.first ?? status))")
+        if let from = filter.from { query.filter("s.created_at >= \(try query.bind(from))") }
+        if let to = filter.to { query.filter("s.created_at < \(try query.bind(to))") }
+        if let after = page.after {
+            query.filter("(s.created_at, s.order_id) < (\(try query.bind(after.createdAt)), \(try query.bind(after.id)))")
+        }
+        // CASE keeps the planner on the index's order: a plain `order_status(...) = $n` is
+        // estimated to pass 1 sub-order in 200, and for that it sorted every sub-order in the status.
+        query.filter(
+            """
+            CASE WHEN (SELECT true FROM sub_orders t WHERE t.order_id = s.order_id AND t.status = s.status AND t.id < s.id LIMIT 1) IS NULL
+            THEN order_status(ARRAY(SELECT t.status FROM sub_orders t WHERE t.order_id = s.order_id)) = \(try query.bind(status)) END
+            """)
+        let limit = try query.bind(page.limit + 1)
+        return query.query("SELECT s.order_id FROM sub_orders s", "ORDER BY s.created_at DESC, s.order_id DESC LIMIT \(limit)")
+    }
+
+    /// The page of whole orders whose ids `statement` selects, newest first.
+    private func search(_ statement: PostgresQuery, scope: OrderScope, page: PageRequest) async throws -> Page<Order> {
         let reader = self.reader
         return try await database.withConnection { connection in
             let ids = try await connection.exec(statement, logger: database.logger).map { try $0.decode(UUID.self) }

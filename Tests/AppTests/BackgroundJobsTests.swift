@@ -12,7 +12,7 @@ import Testing
             try await world.put(world.products[0][0], 3)
             let order = try await world.checkout(method: .mpesa).order
             _ = try await world.database.query(
-                "UPDATE sub_orders SET created_at = now() - interval '2 hours' WHERE order_id = \(order.id)")
+                "UPDATE orders SET created_at = now() - interval '2 hours' WHERE id = \(order.id)")
             let jobs = BackgroundJobs(services: world.services, logger: Logger(label: "jobs"))
 
             // Act: schedule the periodic jobs twice (two instances starting) and run what is due.

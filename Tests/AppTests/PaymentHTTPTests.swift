@@ -221,7 +221,7 @@ import Testing
             let checkout = push.json["checkout_request_id"].string!
             let database = harness.world.database
             try await database.query("UPDATE payments SET status = 'failed', result_desc = 'no answer'")
-            try await database.query("UPDATE sub_orders SET created_at = now() - interval '2 hours'")
+            try await database.query("UPDATE orders SET created_at = now() - interval '2 hours'")
             #expect(try await harness.services.orders.expireUnpaid() == 1)
 
             // Act: the money arrives after all.

@@ -112,7 +112,7 @@ import Testing
             try await world.put(world.products[0][0], 1)
             let cod = try await world.checkout(method: .cod).order
             _ = try await world.database.query(
-                "UPDATE sub_orders SET created_at = now() - interval '31 minutes' WHERE order_id = ANY(\([old.id, cod.id]))")
+                "UPDATE orders SET created_at = now() - interval '31 minutes' WHERE id = ANY(\([old.id, cod.id]))")
             #expect(try await world.stock(world.products[0][0]) == 13)
 
             // Act: four expiry runs at once.
