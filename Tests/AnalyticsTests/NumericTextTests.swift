@@ -36,3 +36,13 @@ import Testing
         }
     }
 }
+
+/// Figures in a CSV export are written digit by digit; Swift's own decimal text is the reference.
+@Suite struct CSVFigureTests {
+    @Test(arguments: [0, 7, -1, 10, 99, 100, 1_234_567_890, -987_654_321_012, Int64.max, Int64.min])
+    func anIntegerIsWrittenAsItsDecimalText(number: Int64) {
+        var bytes: [UInt8] = Array("x,".utf8)
+        AnalyticsTable.Value.appendDecimal(number, to: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == "x,\(number)")
+    }
+}

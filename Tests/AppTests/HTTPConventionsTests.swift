@@ -1,6 +1,6 @@
 import Foundation
 import HTTPTypes
-import Server
+@testable import Server
 import TestSupport
 import Testing
 
@@ -144,6 +144,16 @@ import Testing
             #expect(json.json["openapi"].string == "3.1.0")
             #expect(json.json["paths"]["/api/v1/auth/login"]["post"]["operationId"].string == "login")
             #expect(json.json["paths"].keys.contains("/api/v1/admin/merchant-applications/{id}/approve"))
+        }
+    }
+
+    /// The bulk reads run off the event loops by operation id: a renamed operation would
+    /// quietly go back onto them.
+    @Test func everyOffloadedOperationIsInTheDocument() async throws {
+        try await TestApp.run { http, _ in
+            let paths = try await http.send(.get, "/openapi.json").json["paths"]
+            let operations = Set(paths.keys.flatMap { path in paths[path].keys.compactMap { paths[path][$0]["operationId"].string } })
+            #expect(BulkReadOffload.operations.isSubset(of: operations), "\(BulkReadOffload.operations.subtracting(operations))")
         }
     }
 }
