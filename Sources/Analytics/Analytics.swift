@@ -324,8 +324,7 @@ public struct Analytics: Sendable {
         views: [String], _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> Result
     ) async throws -> (refreshedAt: Date, result: Result) {
         let logger = database.logger
-        return try await database.transaction { connection in
-            try await connection.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
+        return try await database.transaction(.repeatableReadOnly) { connection in
             let refreshed = try await connection.exec(
                 "SELECT min(refreshed_at) FROM analytics_refreshes WHERE view_name = ANY(\(views))", logger: logger)
             guard let refreshedAt = try refreshed.first?.decode(Date?.self) else { throw AnalyticsError.neverRefreshed }

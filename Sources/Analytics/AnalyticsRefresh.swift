@@ -24,8 +24,7 @@ extension Analytics {
     public func refresh() async throws -> Refresh {
         let logger = database.logger
         let zone = calendar.timeZone.identifier
-        return try await database.transaction { connection in
-            try await connection.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
+        return try await database.transaction(.repeatableRead) { connection in
             // A refresh of a large database runs longer than a request's statement limit.
             try await connection.exec("SET LOCAL statement_timeout = 0", logger: logger)
             try await connection.exec("SET LOCAL lock_timeout = '15min'", logger: logger)

@@ -57,14 +57,26 @@ struct NumericText: PostgresDecodable {
             for exponent in stride(from: -1, through: lowestExponent, by: -1) {
                 appendGroup(digit(at: exponent), padded: true, to: &bytes)
             }
+            // Trailing fractional zeros dropped, and the point if nothing is left after it.
+            while bytes.last == UInt8(ascii: "0") { bytes.removeLast() }
+            if bytes.last == UInt8(ascii: ".") { bytes.removeLast() }
         }
-        return trimmed(String(decoding: bytes, as: UTF8.self))
+        return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// One base-10,000 digit as its decimal digits: all four when `padded`, else without
+    /// leading zeros. Written byte by byte: a `String` per group showed in a year's export.
     private static func appendGroup(_ group: Int16, padded: Bool, to bytes: inout [UInt8]) {
-        let text = String(group)
-        if padded { bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: 4 - text.utf8.count)) }
-        bytes.append(contentsOf: text.utf8)
+        var divisor: Int16 = 1000
+        var writing = padded
+        while divisor > 0 {
+            let digit = group / divisor % 10
+            if writing || digit != 0 || divisor == 1 {
+                bytes.append(UInt8(ascii: "0") + UInt8(digit))
+                writing = true
+            }
+            divisor /= 10
+        }
     }
 
     /// Drops trailing fractional zeros and a point left bare.

@@ -163,10 +163,11 @@ public struct Database: Sendable {
     /// caller in the middle of a transaction.
     @discardableResult
     public func transaction<Result: Sendable>(
+        _ isolation: TransactionIsolation = .readCommitted,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await withConnection { connection in
-            try await connection.exec("BEGIN", logger: logger)
+            try await connection.exec(isolation.begin, logger: logger)
             do {
                 let result = try await body(connection)
                 // Cancelled meanwhile (the service is stopping): nothing is committed half-known.
@@ -481,4 +482,22 @@ extension PostgresConnection {
 /// A statement was not sent because its connection had already closed.
 public struct ConnectionClosed: Error, CustomStringConvertible {
     public var description: String { "the database connection had closed" }
+}
+
+/// How a transaction sees the database; the `BEGIN` says it, so setting it costs no round trip.
+public enum TransactionIsolation: Sendable {
+    /// PostgreSQL's default: each statement sees what was committed when it started.
+    case readCommitted
+    /// One snapshot for the whole transaction.
+    case repeatableRead
+    /// One snapshot for the whole transaction, and no writes.
+    case repeatableReadOnly
+
+    var begin: PostgresQuery {
+        switch self {
+        case .readCommitted: "BEGIN"
+        case .repeatableRead: "BEGIN ISOLATION LEVEL REPEATABLE READ"
+        case .repeatableReadOnly: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+        }
+    }
 }
