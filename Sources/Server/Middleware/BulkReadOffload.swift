@@ -5,7 +5,7 @@ import OpenAPIRuntime
 /// The operations whose answers run to hundreds of kilobytes (pages of whole orders, analytics
 /// reports and their CSV exports) are decoded, assembled and encoded on Dispatch's worker
 /// threads instead of NIO's event loops. On the loops, one such answer (30 ms of CPU for a page
-/// of completed orders, most of it the runtime's JSON encoder) held up every connection and
+/// of completed orders, half of it the generated layer's JSON encoder) held up every connection and
 /// every database reply that shared its loop, and two at once could queue on one loop while the
 /// other core idled: with two admins reading at 100,000 orders, the page of completed orders
 /// answered in 64–77 ms at p99 on the loops, 50–55 ms off them (wrk, 2 connections).
