@@ -119,7 +119,7 @@ public struct Analytics: Sendable {
                 FROM analytics_hub_daily v JOIN hubs h ON h.id = v.hub_id
                 WHERE \(conditions.joined(separator: " AND "))
                 ORDER BY v.day, v.hub_id\(limit)
-                """, on: connection, logger: logger)
+                """, page: page, on: connection, logger: logger)
             return try Self.paged(table, page) { row in
                 let day = table[row, "day"].text.flatMap { Int64($0.replacingOccurrences(of: "-", with: "")) }
                 let hub = table[row, "hub_id"].text.flatMap(UUID.init(uuidString:))
@@ -216,7 +216,7 @@ public struct Analytics: Sendable {
             FROM merchants m LEFT JOIN totals t ON t.merchant_id = m.id
             WHERE \(conditions.joined(separator: " AND "))
             ORDER BY \(figure("gmv_cents")) DESC, m.id DESC\(limit)
-            """, on: connection, logger: logger)
+            """, page: page, on: connection, logger: logger)
         return try paged(table, page) { row in
             guard let gmv = table[row, "gmv_cents"].integer, let id = table[row, "merchant_id"].text.flatMap(UUID.init(uuidString:)) else {
                 return nil
@@ -251,7 +251,7 @@ public struct Analytics: Sendable {
                    CASE WHEN t.review_count > 0 THEN round(t.rating_total::numeric / t.review_count, 2) END
             FROM ranked t JOIN products p ON p.id = t.product_id JOIN merchants m ON m.id = p.merchant_id
             ORDER BY t.sales_cents DESC, t.product_id DESC
-            """, on: connection, logger: logger)
+            """, page: page, on: connection, logger: logger)
         return try paged(table, page) { row in
             guard let sales = table[row, "sales_cents"].integer, let id = table[row, "product_id"].text.flatMap(UUID.init(uuidString:))
             else { return nil }
@@ -415,5 +415,26 @@ struct Statement {
 
     func table(_ columns: [String], _ sql: String, on connection: PostgresConnection, logger: Logger) async throws -> AnalyticsTable {
         try AnalyticsTable(columns: columns, reading: try await connection.exec(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger))
+    }
+
+    /// The rows of a list: a page as rows; every row (an export) read as one row holding an
+    /// array per column and laid out as rows again.
+    ///
+    /// PostgresNIO handles each row it receives as a message through its state machines, and
+    /// each cell as a slice: for a year's product export (4,000 rows of 12 columns) that was over
+    /// half of the service's time. One row of twelve arrays carries the same values.
+    ///
+    /// Each array's element `i` is row `i`: one plain aggregate takes every array's values from
+    /// the same rows in the same order, the order of `sql`'s `ORDER BY` (a sorted subquery
+    /// feeding an aggregate, as PostgreSQL's manual shows for `array_agg`).
+    func table(_ columns: [String], _ sql: String, page: PageRequest?, on connection: PostgresConnection, logger: Logger) async throws
+        -> AnalyticsTable
+    {
+        guard page == nil else { return try await table(columns, sql, on: connection, logger: logger) }
+        let names = columns.indices.map { "c\($0)" }
+        let arrays = "SELECT \(names.map { "array_agg(x.\($0))" }.joined(separator: ", ")) FROM (\(sql)) AS x(\(names.joined(separator: ", ")))"
+        let rows = try await connection.exec(PostgresQuery(unsafeSQL: arrays, binds: binds), logger: logger)
+        guard let row = rows.first else { throw AnalyticsError.columnsDiffer(expected: columns.count, got: 0) }
+        return try AnalyticsTable(columns: columns, readingArrays: row)
     }
 }

@@ -37,6 +37,17 @@ public struct AnalyticsTable: Sendable, Equatable {
         return rows[row][index]
     }
 
+    /// The rows of a statement read as one row holding an array per column (`Statement.table(_:_:page:on:logger:)`):
+    /// element `i` of every array is row `i`.
+    init(columns: [String], readingArrays row: PostgresRow) throws {
+        let arrays = try row.map(Value.elements(of:))
+        guard arrays.count == columns.count else { throw AnalyticsError.columnsDiffer(expected: columns.count, got: arrays.count) }
+        let count = arrays.first?.count ?? 0
+        guard arrays.allSatisfy({ $0.count == count }) else { throw AnalyticsError.arraysDiffer }
+        self.columns = columns
+        self.rows = (0..<count).map { index in arrays.map { $0[index] } }
+    }
+
     /// The first `count` rows.
     func prefix(_ count: Int) -> AnalyticsTable {
         AnalyticsTable(columns: columns, rows: Array(rows.prefix(count)))
@@ -65,26 +76,68 @@ public struct AnalyticsTable: Sendable, Equatable {
 
 extension AnalyticsTable.Value {
     init(cell: PostgresCell) throws {
-        guard var bytes = cell.bytes else {
+        try self.init(cell.bytes, type: cell.dataType, format: cell.format, column: cell.columnName)
+    }
+
+    init(_ bytes: ByteBuffer?, type: PostgresDataType, format: PostgresFormat, column: String) throws {
+        guard var bytes else {
             self = .null
             return
         }
-        // Binary integers and text are read from the cell's bytes as they are: through
-        // `cell.decode`, each of an export's tens of thousands of cells paid for its generic
-        // checks and error context. Anything else (text format, other widths) takes that path.
-        switch (cell.dataType, cell.format) {
+        // Binary integers and text are read from the bytes as they are: through the generic
+        // decoders, each of an export's tens of thousands of values paid for their checks.
+        // Anything else (text format, other widths) takes that path.
+        switch (type, format) {
         case (.int8, .binary) where bytes.readableBytes == 8:
             self = .integer(try Self.read(&bytes, as: Int64.self))
         case (.int4, .binary) where bytes.readableBytes == 4:
             self = .integer(Int64(try Self.read(&bytes, as: Int32.self)))
         case (.text, .binary), (.varchar, .binary), (.name, .binary):
             self = .text(String(buffer: bytes))
-        case (.int2, _), (.int4, _), (.int8, _): self = .integer(try cell.decode(Int64.self))
-        case (.numeric, _): self = .decimal(try cell.decode(NumericText.self).text)
-        case (.text, _), (.varchar, _), (.name, _): self = .text(try cell.decode(String.self))
-        case (.uuid, _): self = .text(try cell.decode(UUID.self).lowercased)
-        default: throw AnalyticsError.unexpectedType(column: cell.columnName)
+        case (.int2, _), (.int4, _), (.int8, _): self = .integer(try Int64(from: &bytes, type: type, format: format, context: .default))
+        case (.numeric, _): self = .decimal(try NumericText(from: &bytes, type: type, format: format, context: .default).text)
+        case (.text, _), (.varchar, _), (.name, _): self = .text(try String(from: &bytes, type: type, format: format, context: .default))
+        case (.uuid, _): self = .text(try UUID(from: &bytes, type: type, format: format, context: .default).lowercased)
+        default: throw AnalyticsError.unexpectedType(column: column)
         }
+    }
+
+    /// The elements of a one-dimensional array in PostgreSQL's binary form: dimensions, a
+    /// has-nulls flag, the element type, each dimension's length and lower bound, then each
+    /// element as its length (-1 for null) and bytes. A null cell (an aggregate over no rows)
+    /// has none.
+    static func elements(of cell: PostgresCell) throws -> [Self] {
+        guard var bytes = cell.bytes else { return [] }
+        let malformed = AnalyticsError.malformedArray(column: cell.columnName)
+        guard cell.format == .binary,
+            let (dimensions, _, element) = bytes.readMultipleIntegers(endianness: .big, as: (Int32, Int32, UInt32).self)
+        else { throw malformed }
+        if dimensions == 0 { return [] }
+        guard dimensions == 1, let (count, _) = bytes.readMultipleIntegers(endianness: .big, as: (Int32, Int32).self), count >= 0
+        else { throw malformed }
+        let type = PostgresDataType(element)
+        var values: [Self] = []
+        values.reserveCapacity(Int(count))
+        for _ in 0..<count {
+            guard let length = bytes.readInteger(endianness: .big, as: Int32.self) else { throw malformed }
+            // The common types are read in place: a slice per element cost a reference count.
+            switch (type, length) {
+            case (_, ..<0): values.append(.null)
+            case (.int8, 8): values.append(.integer(try Self.read(&bytes, as: Int64.self)))
+            case (.int4, 4): values.append(.integer(Int64(try Self.read(&bytes, as: Int32.self))))
+            case (.text, _), (.varchar, _), (.name, _):
+                guard let text = bytes.readString(length: Int(length)) else { throw malformed }
+                values.append(.text(text))
+            case (.uuid, 16):
+                guard let halves = bytes.readMultipleIntegers(endianness: .big, as: (UInt64, UInt64).self) else { throw malformed }
+                let uuid = withUnsafeBytes(of: (halves.0.bigEndian, halves.1.bigEndian)) { UUID(uuid: $0.load(as: uuid_t.self)) }
+                values.append(.text(uuid.lowercased))
+            default:
+                guard let value = bytes.readSlice(length: Int(length)) else { throw malformed }
+                values.append(try Self(value, type: type, format: .binary, column: cell.columnName))
+            }
+        }
+        return values
     }
 
     private static func read<Integer: FixedWidthInteger>(_ bytes: inout ByteBuffer, as: Integer.Type) throws -> Integer {
@@ -144,6 +197,8 @@ extension AnalyticsTable.Value {
 enum AnalyticsError: Error, CustomStringConvertible {
     case columnsDiffer(expected: Int, got: Int)
     case unexpectedType(column: String)
+    case malformedArray(column: String)
+    case arraysDiffer
     case unpageable
     case neverRefreshed
 
@@ -151,6 +206,8 @@ enum AnalyticsError: Error, CustomStringConvertible {
         switch self {
         case .columnsDiffer(let expected, let got): "an analytics statement answered \(got) columns, its report names \(expected)"
         case .unexpectedType(let column): "analytics column \(column) has a type reports do not carry"
+        case .malformedArray(let column): "analytics column \(column) is not a one-dimensional array in binary form"
+        case .arraysDiffer: "the column arrays of an analytics statement differ in length"
         case .unpageable: "an analytics page's last row has no sort key"
         case .neverRefreshed: "analytics_refreshes has no row for the views read"
         }

@@ -197,6 +197,10 @@ import Testing
             } while cursor != nil && pages.count < 5
             let merchantsCSV = try await get("merchants?from=2026-03-10&to=2026-03-13", ["Accept": "text/csv;q=0.9, application/json;q=0.5"])
             let products = try await get("products?from=2026-03-01&to=2026-03-31", [:])
+            let productsCSV = try await get("products?from=2026-03-01&to=2026-03-31", ["Accept": "text/csv"])
+            let weekOfHubs = try await get("hubs?from=2026-03-09&to=2026-03-13&limit=100", [:])
+            let weekOfHubsCSV = try await get("hubs?from=2026-03-09&to=2026-03-13", ["Accept": "text/csv"])
+            let quietYearCSV = try await get("products?from=2025-01-01&to=2025-12-31", ["Accept": "text/csv"])
             let hubs = try await get("hubs?from=2026-03-12&to=2026-03-12&hub_id=\(known.hubs[0])", [:])
             let payments = try await get("payments?from=2026-03-10&to=2026-03-13", [:])
             let refunds = try await get("refunds?from=2026-03-10&to=2026-03-13", [:])
@@ -249,6 +253,12 @@ import Testing
             #expect(productA?["refunds_cents"].int.map { $0 + (productB?["refunds_cents"].int ?? 0) } == 12_300 + 50_000)
             #expect(productA?["average_rating"] == 5 && productA?["review_count"] == 1 && productA?["units_delivered"] == 3)
 
+            // An export is every row of the list, in its order, as the JSON pages show them.
+            #expect(productsCSV.status == 200 && productsCSV.text == csv(products.json["items"], productsCSV.text))
+            #expect(weekOfHubs.json["items"].array.count > 1 && weekOfHubs.json["next_cursor"].isNull)
+            #expect(weekOfHubsCSV.status == 200 && weekOfHubsCSV.text == csv(weekOfHubs.json["items"], weekOfHubsCSV.text))
+            #expect(quietYearCSV.status == 200 && quietYearCSV.text == productsCSV.text.prefix { $0 != "\r\n" } + "\r\n")
+
             // Hubs: NBO's D3.
             #expect(hubs.json["items"].array.count == 1)
             #expect(hubs.json["items"][0]["hub_code"] == "NBO" && hubs.json["items"][0]["median_hours_to_delivery"] == 20)
@@ -295,6 +305,26 @@ import Testing
         fields["refund_rate"] = rate.map(JSON.number)
         fields["average_rating"] = rating.map(JSON.number)
         return .object(fields)
+    }
+
+    /// `items` as CSV under the header line of `export`: the export a client should get for them.
+    func csv(_ items: JSON, _ export: String) -> String {
+        let header = String(export.prefix { $0 != "\r\n" })
+        let columns = header.split(separator: ",").map(String.init)
+        let field = { (value: JSON) -> String in
+            switch value {
+            case .string(let text) where text.contains(where: { ",\"\r\n".contains($0) }):
+                "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            case .string(let text): text
+            case .number(let number): number == number.rounded() ? String(Int64(number)) : String(number)
+            default: ""
+            }
+        }
+        let lines = items.array.map { item in
+            #expect(item.keys.isSubset(of: columns), "a field the export has no column for")
+            return columns.map { field(item[$0]) }.joined(separator: ",")
+        }
+        return ([header] + lines).map { $0 + "\r\n" }.joined()
     }
 
     // MARK: Rows
