@@ -76,28 +76,48 @@ public struct AnalyticsTable: Sendable, Equatable {
 
 extension AnalyticsTable.Value {
     init(cell: PostgresCell) throws {
-        try self.init(cell.bytes, type: cell.dataType, format: cell.format, column: cell.columnName)
-    }
-
-    init(_ bytes: ByteBuffer?, type: PostgresDataType, format: PostgresFormat, column: String) throws {
-        guard var bytes else {
+        guard var bytes = cell.bytes else {
             self = .null
             return
         }
-        // Binary integers and text are read from the bytes as they are: through the generic
-        // decoders, each of an export's tens of thousands of values paid for their checks.
-        // Anything else (text format, other widths) takes that path.
-        switch (type, format) {
-        case (.int8, .binary) where bytes.readableBytes == 8:
-            self = .integer(try Self.read(&bytes, as: Int64.self))
-        case (.int4, .binary) where bytes.readableBytes == 4:
-            self = .integer(Int64(try Self.read(&bytes, as: Int32.self)))
-        case (.text, .binary), (.varchar, .binary), (.name, .binary):
-            self = .text(String(buffer: bytes))
-        case (.int2, _), (.int4, _), (.int8, _): self = .integer(try Int64(from: &bytes, type: type, format: format, context: .default))
-        case (.numeric, _): self = .decimal(try NumericText(from: &bytes, type: type, format: format, context: .default).text)
-        case (.text, _), (.varchar, _), (.name, _): self = .text(try String(from: &bytes, type: type, format: format, context: .default))
-        case (.uuid, _): self = .text(try UUID(from: &bytes, type: type, format: format, context: .default).lowercased)
+        switch cell.format {
+        case .binary: self = try Self(binary: cell.dataType, length: bytes.readableBytes, from: &bytes, column: cell.columnName)
+        case .text: self = try Self(text: cell.dataType, from: &bytes, column: cell.columnName)
+        }
+    }
+
+    /// The value of `type` in binary form in the next `length` bytes of `bytes`.
+    ///
+    /// Integers, text and ids are read from the bytes as they are: through PostgresNIO's generic
+    /// decoders, or a slice per value, each of an export's tens of thousands of values paid for
+    /// checks and reference counts.
+    init(binary type: PostgresDataType, length: Int, from bytes: inout ByteBuffer, column: String) throws {
+        let value: Self?
+        switch (type, length) {
+        case (.int8, 8): value = bytes.readInteger(endianness: .big, as: Int64.self).map { .integer($0) }
+        case (.int4, 4): value = bytes.readInteger(endianness: .big, as: Int32.self).map { .integer(Int64($0)) }
+        case (.int2, 2): value = bytes.readInteger(endianness: .big, as: Int16.self).map { .integer(Int64($0)) }
+        case (.text, _), (.varchar, _), (.name, _): value = bytes.readString(length: length).map { .text($0) }
+        case (.uuid, 16):
+            value = bytes.readMultipleIntegers(endianness: .big, as: (UInt64, UInt64).self).map { halves in
+                .text(withUnsafeBytes(of: (halves.0.bigEndian, halves.1.bigEndian)) { UUID(uuid: $0.load(as: uuid_t.self)) }.lowercased)
+            }
+        case (.numeric, _):
+            var digits = bytes.readSlice(length: length) ?? ByteBuffer()
+            value = NumericText.text(binary: &digits).map { .decimal($0) }
+        default: throw AnalyticsError.unexpectedType(column: column)
+        }
+        guard let value else { throw AnalyticsError.malformedValue(column: column) }
+        self = value
+    }
+
+    /// A value in text form, which PostgresNIO does not ask for but PostgreSQL may send.
+    private init(text type: PostgresDataType, from bytes: inout ByteBuffer, column: String) throws {
+        switch type {
+        case .int2, .int4, .int8: self = .integer(try Int64(from: &bytes, type: type, format: .text, context: .default))
+        case .numeric: self = .decimal(try NumericText(from: &bytes, type: type, format: .text, context: .default).text)
+        case .text, .varchar, .name: self = .text(try String(from: &bytes, type: type, format: .text, context: .default))
+        case .uuid: self = .text(try UUID(from: &bytes, type: type, format: .text, context: .default).lowercased)
         default: throw AnalyticsError.unexpectedType(column: column)
         }
     }
@@ -108,43 +128,22 @@ extension AnalyticsTable.Value {
     /// has none.
     static func elements(of cell: PostgresCell) throws -> [Self] {
         guard var bytes = cell.bytes else { return [] }
-        let malformed = AnalyticsError.malformedArray(column: cell.columnName)
         guard cell.format == .binary,
             let (dimensions, _, element) = bytes.readMultipleIntegers(endianness: .big, as: (Int32, Int32, UInt32).self)
-        else { throw malformed }
+        else { throw AnalyticsError.malformedValue(column: cell.columnName) }
         if dimensions == 0 { return [] }
         guard dimensions == 1, let (count, _) = bytes.readMultipleIntegers(endianness: .big, as: (Int32, Int32).self), count >= 0
-        else { throw malformed }
+        else { throw AnalyticsError.malformedValue(column: cell.columnName) }
         let type = PostgresDataType(element)
         var values: [Self] = []
         values.reserveCapacity(Int(count))
         for _ in 0..<count {
-            guard let length = bytes.readInteger(endianness: .big, as: Int32.self) else { throw malformed }
-            // The common types are read in place: a slice per element cost a reference count.
-            switch (type, length) {
-            case (_, ..<0): values.append(.null)
-            case (.int8, 8): values.append(.integer(try Self.read(&bytes, as: Int64.self)))
-            case (.int4, 4): values.append(.integer(Int64(try Self.read(&bytes, as: Int32.self))))
-            case (.text, _), (.varchar, _), (.name, _):
-                guard let text = bytes.readString(length: Int(length)) else { throw malformed }
-                values.append(.text(text))
-            case (.uuid, 16):
-                guard let halves = bytes.readMultipleIntegers(endianness: .big, as: (UInt64, UInt64).self) else { throw malformed }
-                let uuid = withUnsafeBytes(of: (halves.0.bigEndian, halves.1.bigEndian)) { UUID(uuid: $0.load(as: uuid_t.self)) }
-                values.append(.text(uuid.lowercased))
-            default:
-                guard let value = bytes.readSlice(length: Int(length)) else { throw malformed }
-                values.append(try Self(value, type: type, format: .binary, column: cell.columnName))
+            guard let length = bytes.readInteger(endianness: .big, as: Int32.self) else {
+                throw AnalyticsError.malformedValue(column: cell.columnName)
             }
+            values.append(length < 0 ? .null : try Self(binary: type, length: Int(length), from: &bytes, column: cell.columnName))
         }
         return values
-    }
-
-    private static func read<Integer: FixedWidthInteger>(_ bytes: inout ByteBuffer, as: Integer.Type) throws -> Integer {
-        guard let value = bytes.readInteger(endianness: .big, as: Integer.self) else {
-            throw PostgresDecodingError.Code.failure
-        }
-        return value
     }
 
     /// The value as one CSV field: text holding a comma, quote or line break is quoted, its
@@ -197,7 +196,7 @@ extension AnalyticsTable.Value {
 enum AnalyticsError: Error, CustomStringConvertible {
     case columnsDiffer(expected: Int, got: Int)
     case unexpectedType(column: String)
-    case malformedArray(column: String)
+    case malformedValue(column: String)
     case arraysDiffer
     case unpageable
     case neverRefreshed
@@ -206,7 +205,7 @@ enum AnalyticsError: Error, CustomStringConvertible {
         switch self {
         case .columnsDiffer(let expected, let got): "an analytics statement answered \(got) columns, its report names \(expected)"
         case .unexpectedType(let column): "analytics column \(column) has a type reports do not carry"
-        case .malformedArray(let column): "analytics column \(column) is not a one-dimensional array in binary form"
+        case .malformedValue(let column): "analytics column \(column) holds bytes that are not a value of its type, or not a one-dimensional array"
         case .arraysDiffer: "the column arrays of an analytics statement differ in length"
         case .unpageable: "an analytics page's last row has no sort key"
         case .neverRefreshed: "analytics_refreshes has no row for the views read"
