@@ -153,8 +153,22 @@ def machine_ticks():
     return fields[7], sum(fields[:8])
 
 
+def machine_gauge_ms():
+    """Milliseconds of one fixed single-threaded loop: the machine's speed at that moment.
+
+    This VM's speed drifts by more than the hypervisor's steal counter shows: on 2026-12-02 the
+    same loop took from about 60 to about 140 ms within hours (steal under 0.1% throughout), and
+    every latency moved with it. Runs compare only at a similar gauge."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(1_000_000):
+        total += i * i
+    return round((time.perf_counter() - started) * 1000, 1)
+
+
 def measure(args, command):
     postmaster = int(open(os.path.join(args.pgdata, "postmaster.pid")).readline())
+    gauge_before = machine_gauge_ms()
     steal_before, total_before = machine_ticks()
     if args.service_pid:
         reset_hwm(args.service_pid)
@@ -170,6 +184,7 @@ def measure(args, command):
     steal_after, total_after = machine_ticks()
     figures = {
         "wall_s": round(wall, 3),
+        "machine_gauge_ms": [gauge_before, machine_gauge_ms()],
         # CPU time the hypervisor gave to other guests while this ran: the machine's noise, a
         # share of all its CPU time. Runs with a high figure measured the neighbours.
         "machine_steal_pct": round(100 * (steal_after - steal_before) / max(1, total_after - total_before), 2),
@@ -717,8 +732,9 @@ def print_checkout(r):
 
 
 def print_errors_and_plans(result, run):
+    gauge = pick(run, "process", "machine_gauge_ms") or []
     print(f"errors {result['errors']}; CPU time stolen by the hypervisor meanwhile: {pick(run, 'process', 'machine_steal_pct')}%;"
-          f" plans in {result['plans_file']}")
+          f" machine gauge before/after: {'/'.join(str(g) for g in gauge) or '-'} ms; plans in {result['plans_file']}")
 
 
 def cmd_catalog_report(args):
