@@ -157,7 +157,7 @@ def machine_gauge_ms():
     """Milliseconds of one fixed single-threaded loop: the machine's speed at that moment.
 
     This VM's speed drifts by more than the hypervisor's steal counter shows: on 2026-12-02 the
-    same loop took from about 50 to about 140 ms within hours (steal under 0.1% throughout), and
+    same loop took from about 35 to about 140 ms within hours (steal under 0.1% throughout), and
     latencies of the same code moved by 1.5x. A rough guide: it is taken outside the load."""
     started = time.perf_counter()
     total = 0
