@@ -88,9 +88,9 @@ extension AnalyticsTable.Value {
 
     /// The value of `type` in binary form in the next `length` bytes of `bytes`.
     ///
-    /// Integers, text and ids are read from the bytes as they are: through PostgresNIO's generic
-    /// decoders, or a slice per value, each of an export's tens of thousands of values paid for
-    /// checks and reference counts.
+    /// Integers, text and ids are read from the bytes as they are, rather than through
+    /// PostgresNIO's generic decoders or a slice per value: with those, each of an export's tens
+    /// of thousands of values paid for checks and reference counts.
     init(binary type: PostgresDataType, length: Int, from bytes: inout ByteBuffer, column: String) throws {
         let value: Self?
         switch (type, length) {
