@@ -311,7 +311,7 @@ public struct Analytics: Sendable {
 
     /// A page built from `limit + 1` fetched rows: the extra row only says another page exists.
     static func paged(_ table: AnalyticsTable, _ page: PageRequest?, position: (Int) -> Cursor?) throws -> Answer {
-        guard let page, table.rows.count > page.limit else { return (table, nil, nil) }
+        guard let page, table.count > page.limit else { return (table, nil, nil) }
         guard let cursor = position(page.limit - 1) else { throw AnalyticsError.unpageable }
         return (table.prefix(page.limit), nil, cursor.encoded)
     }
@@ -418,7 +418,7 @@ struct Statement {
     }
 
     /// The rows of a list: a page as rows; every row (an export) read as one row holding an
-    /// array per column and laid out as rows again.
+    /// array per column, kept as those arrays (`ColumnArrays`).
     ///
     /// PostgresNIO handles each row it receives as a message through its state machines, and
     /// each cell as a slice: for a year's product export (4,000 rows of 12 columns) that was over

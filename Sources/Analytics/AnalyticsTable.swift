@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import PostgresNIO
 
@@ -16,36 +17,70 @@ public struct AnalyticsTable: Sendable, Equatable {
     }
 
     public let columns: [String]
-    public let rows: [[Value]]
+    private let storage: Storage
+
+    private enum Storage: Sendable {
+        /// Rows read one by one (a page), or made by hand.
+        case rows([[Value]])
+        /// Every row of a list read as one array per column (`init(columns:readingArrays:)`):
+        /// values are read from the arrays' bytes when asked for, and a CSV export is written
+        /// from the bytes without reading them into values at all.
+        case arrays(ColumnArrays)
+    }
 
     public init(columns: [String], rows: [[Value]]) {
         self.columns = columns
-        self.rows = rows
+        self.storage = .rows(rows)
     }
 
     init(columns: [String], reading rows: [PostgresRow]) throws {
-        self.columns = columns
-        self.rows = try rows.map { row in
-            let values = try row.map(Value.init(cell:))
-            guard values.count == columns.count else { throw AnalyticsError.columnsDiffer(expected: columns.count, got: values.count) }
-            return values
-        }
-    }
-
-    public subscript(row: Int, column: String) -> Value {
-        guard rows.indices.contains(row), let index = columns.firstIndex(of: column) else { return .null }
-        return rows[row][index]
+        self.init(
+            columns: columns,
+            rows: try rows.map { row in
+                let values = try row.map(Value.init(cell:))
+                guard values.count == columns.count else { throw AnalyticsError.columnsDiffer(expected: columns.count, got: values.count) }
+                return values
+            })
     }
 
     /// The rows of a statement read as one row holding an array per column (`Statement.table(_:_:page:on:logger:)`):
     /// element `i` of every array is row `i`.
     init(columns: [String], readingArrays row: PostgresRow) throws {
-        let arrays = try row.map(Value.elements(of:))
-        guard arrays.count == columns.count else { throw AnalyticsError.columnsDiffer(expected: columns.count, got: arrays.count) }
-        let count = arrays.first?.count ?? 0
-        guard arrays.allSatisfy({ $0.count == count }) else { throw AnalyticsError.arraysDiffer }
+        let arrays = try ColumnArrays(row)
+        guard arrays.width == columns.count else { throw AnalyticsError.columnsDiffer(expected: columns.count, got: arrays.width) }
         self.columns = columns
-        self.rows = (0..<count).map { index in arrays.map { $0[index] } }
+        self.storage = .arrays(arrays)
+    }
+
+    public var count: Int {
+        switch storage {
+        case .rows(let rows): rows.count
+        case .arrays(let arrays): arrays.count
+        }
+    }
+
+    public var indices: Range<Int> { 0..<count }
+
+    public var isEmpty: Bool { count == 0 }
+
+    /// Every row's values, in the columns' order.
+    public var rows: [[Value]] {
+        switch storage {
+        case .rows(let rows): rows
+        case .arrays(let arrays): (0..<arrays.count).map { row in (0..<arrays.width).map { arrays[row, $0] } }
+        }
+    }
+
+    public subscript(row: Int, column: String) -> Value {
+        guard indices.contains(row), let index = columns.firstIndex(of: column) else { return .null }
+        return switch storage {
+        case .rows(let rows): rows[row][index]
+        case .arrays(let arrays): arrays[row, index]
+        }
+    }
+
+    public static func == (left: Self, right: Self) -> Bool {
+        left.columns == right.columns && left.rows == right.rows
     }
 
     /// The first `count` rows.
@@ -58,18 +93,23 @@ public struct AnalyticsTable: Sendable, Equatable {
     /// export is thousands of rows, and appending Strings field by field cost more than reading them.
     public var csv: String {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity((rows.count + 1) * columns.count * 12)
-        func line(_ fields: some Sequence<Value>) {
-            var first = true
-            for field in fields {
-                if !first { bytes.append(UInt8(ascii: ",")) }
-                first = false
-                field.appendCSV(to: &bytes)
-            }
-            bytes.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
+        bytes.reserveCapacity((count + 1) * columns.count * 12)
+        for (index, column) in columns.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            CSV.appendField(column, to: &bytes)
         }
-        line(columns.lazy.map { .text($0) })
-        for row in rows { line(row) }
+        CSV.endLine(&bytes)
+        switch storage {
+        case .rows(let rows):
+            for row in rows {
+                for (index, value) in row.enumerated() {
+                    if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                    value.appendCSV(to: &bytes)
+                }
+                CSV.endLine(&bytes)
+            }
+        case .arrays(let arrays): arrays.appendCSV(to: &bytes)
+        }
         return String(decoding: bytes, as: UTF8.self)
     }
 }
@@ -81,34 +121,84 @@ extension AnalyticsTable.Value {
             return
         }
         switch cell.format {
-        case .binary: self = try Self(binary: cell.dataType, length: bytes.readableBytes, from: &bytes, column: cell.columnName)
+        case .binary: self = try bytes.withUnsafeReadableBytes { try Self(binary: cell.dataType, $0, column: cell.columnName) }
         case .text: self = try Self(text: cell.dataType, from: &bytes, column: cell.columnName)
         }
     }
 
-    /// The value of `type` in binary form in the next `length` bytes of `bytes`.
-    ///
-    /// Integers, text and ids are read from the bytes as they are, rather than through
-    /// PostgresNIO's generic decoders or a slice per value: with those, each of an export's tens
-    /// of thousands of values paid for checks and reference counts.
-    init(binary type: PostgresDataType, length: Int, from bytes: inout ByteBuffer, column: String) throws {
-        let value: Self?
-        switch (type, length) {
-        case (.int8, 8): value = bytes.readInteger(endianness: .big, as: Int64.self).map { .integer($0) }
-        case (.int4, 4): value = bytes.readInteger(endianness: .big, as: Int32.self).map { .integer(Int64($0)) }
-        case (.int2, 2): value = bytes.readInteger(endianness: .big, as: Int16.self).map { .integer(Int64($0)) }
-        case (.text, _), (.varchar, _), (.name, _): value = bytes.readString(length: length).map { .text($0) }
-        case (.uuid, 16):
-            value = bytes.readMultipleIntegers(endianness: .big, as: (UInt64, UInt64).self).map { halves in
-                .text(withUnsafeBytes(of: (halves.0.bigEndian, halves.1.bigEndian)) { UUID(uuid: $0.load(as: uuid_t.self)) }.lowercased)
-            }
-        case (.numeric, _):
-            var digits = bytes.readSlice(length: length) ?? ByteBuffer()
-            value = NumericText.text(binary: &digits).map { .decimal($0) }
-        default: throw AnalyticsError.unexpectedType(column: column)
-        }
-        guard let value else { throw AnalyticsError.malformedValue(column: column) }
+    /// The value of `type` whose binary form is `bytes`.
+    init(binary type: PostgresDataType, _ bytes: UnsafeRawBufferPointer, column: String) throws {
+        guard let value = try Binary(type, column: column).value(bytes) else { throw AnalyticsError.malformedValue(column: column) }
         self = value
+    }
+
+    /// How a report's values are written in binary form, by their PostgreSQL type. They are read
+    /// from the bytes as they are, rather than through PostgresNIO's generic decoders or a slice
+    /// per value: with those, each of an export's tens of thousands of values paid for checks
+    /// and reference counts.
+    enum Binary: Sendable {
+        /// Big-endian, of this many bytes.
+        case integer(size: Int)
+        /// UTF-8.
+        case text
+        /// Sixteen bytes.
+        case uuid
+        /// `NumericText`.
+        case numeric
+
+        init(_ type: PostgresDataType, column: String) throws {
+            switch type {
+            case .int8: self = .integer(size: 8)
+            case .int4: self = .integer(size: 4)
+            case .int2: self = .integer(size: 2)
+            case .text, .varchar, .name: self = .text
+            case .uuid: self = .uuid
+            case .numeric: self = .numeric
+            default: throw AnalyticsError.unexpectedType(column: column)
+            }
+        }
+
+        /// Whether `bytes` are a value of this type.
+        func holds(_ bytes: UnsafeRawBufferPointer) -> Bool {
+            switch self {
+            case .integer(let size): bytes.count == size
+            case .text: true
+            case .uuid: bytes.count == 16
+            case .numeric: NumericText.isNumeric(binary: bytes)
+            }
+        }
+
+        /// The value in `bytes`; nil when they do not hold one.
+        func value(_ bytes: UnsafeRawBufferPointer) -> AnalyticsTable.Value? {
+            guard holds(bytes) else { return nil }
+            return switch self {
+            case .integer(let size): .integer(Self.integer(bytes, size: size))
+            case .text: .text(String(decoding: bytes, as: UTF8.self))
+            case .uuid: .text(String(unsafeUninitializedCapacity: Hex.uuidLength) { Hex.writeUUID(bytes, into: $0) })
+            case .numeric: NumericText.text(binary: bytes).map { .decimal($0) }
+            }
+        }
+
+        /// The value in `bytes`, which hold one, as a CSV field (`CSV`).
+        func appendCSV(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+            switch self {
+            case .integer(let size): CSV.appendDecimal(Self.integer(bytes, size: size), to: &out)
+            case .text: CSV.appendField(bytes, to: &out)
+            case .uuid:
+                let end = out.count
+                out.append(contentsOf: repeatElement(0, count: Hex.uuidLength))
+                out.withUnsafeMutableBufferPointer { text in _ = Hex.writeUUID(bytes, into: UnsafeMutableBufferPointer(rebasing: text[end...])) }
+            case .numeric: NumericText.append(binary: bytes, to: &out)
+            }
+        }
+
+        private static func integer(_ bytes: UnsafeRawBufferPointer, size: Int) -> Int64 {
+            switch size {
+            case 8: Int64(bigEndian: bytes.loadUnaligned(as: Int64.self))
+            case 4: Int64(Int32(bigEndian: bytes.loadUnaligned(as: Int32.self)))
+            default: Int64(Int16(bigEndian: bytes.loadUnaligned(as: Int16.self)))
+            }
+        }
     }
 
     /// A value in text form, which PostgresNIO does not ask for but PostgreSQL may send.
@@ -122,64 +212,13 @@ extension AnalyticsTable.Value {
         }
     }
 
-    /// The elements of a one-dimensional array in PostgreSQL's binary form: dimensions, a
-    /// has-nulls flag, the element type, each dimension's length and lower bound, then each
-    /// element as its length (-1 for null) and bytes. A null cell (an aggregate over no rows)
-    /// has none.
-    static func elements(of cell: PostgresCell) throws -> [Self] {
-        guard var bytes = cell.bytes else { return [] }
-        guard cell.format == .binary,
-            let (dimensions, _, element) = bytes.readMultipleIntegers(endianness: .big, as: (Int32, Int32, UInt32).self)
-        else { throw AnalyticsError.malformedValue(column: cell.columnName) }
-        if dimensions == 0 { return [] }
-        guard dimensions == 1, let (count, _) = bytes.readMultipleIntegers(endianness: .big, as: (Int32, Int32).self), count >= 0
-        else { throw AnalyticsError.malformedValue(column: cell.columnName) }
-        let type = PostgresDataType(element)
-        var values: [Self] = []
-        values.reserveCapacity(Int(count))
-        for _ in 0..<count {
-            guard let length = bytes.readInteger(endianness: .big, as: Int32.self) else {
-                throw AnalyticsError.malformedValue(column: cell.columnName)
-            }
-            values.append(length < 0 ? .null : try Self(binary: type, length: Int(length), from: &bytes, column: cell.columnName))
-        }
-        return values
-    }
-
-    /// The value as one CSV field: text holding a comma, quote or line break is quoted, its
-    /// quotes doubled.
+    /// The value as one CSV field (`CSV`).
     func appendCSV(to bytes: inout [UInt8]) {
         switch self {
-        case .integer(let number): Self.appendDecimal(number, to: &bytes)
+        case .integer(let number): CSV.appendDecimal(number, to: &bytes)
         case .decimal(let text): bytes.append(contentsOf: text.utf8)
-        case .text(let text):
-            let quote = UInt8(ascii: "\"")
-            let special = { (byte: UInt8) in byte == UInt8(ascii: ",") || byte == quote || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") }
-            guard text.utf8.contains(where: special) else { return bytes.append(contentsOf: text.utf8) }
-            bytes.append(quote)
-            for byte in text.utf8 {
-                if byte == quote { bytes.append(quote) }
-                bytes.append(byte)
-            }
-            bytes.append(quote)
+        case .text(let text): CSV.appendField(text, to: &bytes)
         case .null: break
-        }
-    }
-
-    /// `number` in decimal digits, written straight into `bytes` rather than through a `String`
-    /// per figure: an export is tens of thousands of them.
-    static func appendDecimal(_ number: Int64, to bytes: inout [UInt8]) {
-        if number < 0 { bytes.append(UInt8(ascii: "-")) }
-        var magnitude = number.magnitude
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: UInt64's 20 digits fit
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            var start = buffer.count
-            repeat {
-                start -= 1
-                buffer[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            bytes.append(contentsOf: buffer[start...])
         }
     }
 

@@ -19,49 +19,84 @@ struct NumericText: PostgresDecodable {
             guard let text = buffer.readString(length: buffer.readableBytes) else { throw PostgresDecodingError.Code.failure }
             self.text = Self.trimmed(text)
         case .binary:
-            guard let text = Self.text(binary: &buffer) else { throw PostgresDecodingError.Code.failure }
+            guard let text = buffer.readWithUnsafeReadableBytes({ ($0.count, Self.text(binary: $0)) }) else {
+                throw PostgresDecodingError.Code.failure
+            }
             self.text = text
         }
     }
 
-    /// The wire form: digit count, weight (the base-10,000 exponent of the first digit), sign,
-    /// display scale, then the base-10,000 digits. NaN and infinities have no decimal text.
-    static func text(binary buffer: inout ByteBuffer) -> String? {
-        guard let (count, weight, sign, _) = buffer.readMultipleIntegers(endianness: .big, as: (Int16, Int16, UInt16, Int16).self),
-            count >= 0, sign == 0 || sign == 0x4000
-        else { return nil }
-        var digits: [Int16] = []
-        digits.reserveCapacity(Int(count))
-        for _ in 0..<count {
-            guard let digit = buffer.readInteger(endianness: .big, as: Int16.self), (0..<10_000).contains(digit) else { return nil }
-            digits.append(digit)
-        }
-        // Digit i stands for digit × 10,000^(weight − i); positions outside 0..<count are zero.
-        func digit(at exponent: Int) -> Int16 {
-            let index = Int(weight) - exponent
-            return digits.indices.contains(index) ? digits[index] : 0
-        }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(4 * Int(count) + 8)
-        if sign == 0x4000 { bytes.append(UInt8(ascii: "-")) }
-        if weight < 0 {
-            bytes.append(UInt8(ascii: "0"))
+    /// The decimal text of a `numeric` in binary form; nil when `bytes` are not one.
+    static func text(binary bytes: UnsafeRawBufferPointer) -> String? {
+        var text: [UInt8] = []
+        guard append(binary: bytes, to: &text) else { return nil }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// Whether `bytes` are a `numeric` in binary form that has a decimal text.
+    static func isNumeric(binary bytes: UnsafeRawBufferPointer) -> Bool {
+        Digits(bytes) != nil
+    }
+
+    /// Appends the decimal text of a `numeric` in binary form to `text`; false, appending
+    /// nothing, when `bytes` are not one. Written into the caller's bytes: a CSV export writes
+    /// thousands of these without a `String` each.
+    @discardableResult
+    static func append(binary bytes: UnsafeRawBufferPointer, to text: inout [UInt8]) -> Bool {
+        guard let number = Digits(bytes) else { return false }
+        if number.negative { text.append(UInt8(ascii: "-")) }
+        if number.weight < 0 {
+            text.append(UInt8(ascii: "0"))
         } else {
-            for exponent in stride(from: Int(weight), through: 0, by: -1) {
-                appendGroup(digit(at: exponent), padded: exponent != Int(weight), to: &bytes)
+            for exponent in stride(from: number.weight, through: 0, by: -1) {
+                appendGroup(number.digit(at: exponent), padded: exponent != number.weight, to: &text)
             }
         }
-        let lowestExponent = Int(weight) - Int(count) + 1
+        let lowestExponent = number.weight - number.count + 1
         if lowestExponent < 0 {
-            bytes.append(UInt8(ascii: "."))
+            text.append(UInt8(ascii: "."))
             for exponent in stride(from: -1, through: lowestExponent, by: -1) {
-                appendGroup(digit(at: exponent), padded: true, to: &bytes)
+                appendGroup(number.digit(at: exponent), padded: true, to: &text)
             }
-            // Trailing fractional zeros dropped, and the point if nothing is left after it.
-            while bytes.last == UInt8(ascii: "0") { bytes.removeLast() }
-            if bytes.last == UInt8(ascii: ".") { bytes.removeLast() }
+            // Trailing fractional zeros dropped, and the point if nothing is left after it; the
+            // point written above keeps this within what was appended.
+            while text.last == UInt8(ascii: "0") { text.removeLast() }
+            if text.last == UInt8(ascii: ".") { text.removeLast() }
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return true
+    }
+
+    /// The wire form, checked: digit count, weight (the base-10,000 exponent of the first
+    /// digit), sign, display scale, then the base-10,000 digits. NaN and infinities have no
+    /// decimal text.
+    private struct Digits {
+        let bytes: UnsafeRawBufferPointer
+        let count: Int
+        let weight: Int
+        let negative: Bool
+
+        init?(_ bytes: UnsafeRawBufferPointer) {
+            guard bytes.count >= 8 else { return nil }
+            let count = Int(Self.integer(bytes, at: 0))
+            let sign = UInt16(bitPattern: Self.integer(bytes, at: 4))
+            guard count >= 0, sign == 0 || sign == 0x4000, bytes.count == 8 + 2 * count,
+                (0..<count).allSatisfy({ (0..<10_000).contains(Self.integer(bytes, at: 8 + 2 * $0)) })
+            else { return nil }
+            self.bytes = bytes
+            self.count = count
+            self.weight = Int(Self.integer(bytes, at: 2))
+            self.negative = sign == 0x4000
+        }
+
+        /// Digit i stands for digit × 10,000^(weight − i); positions outside 0..<count are zero.
+        func digit(at exponent: Int) -> Int16 {
+            let index = weight - exponent
+            return (0..<count).contains(index) ? Self.integer(bytes, at: 8 + 2 * index) : 0
+        }
+
+        private static func integer(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Int16 {
+            Int16(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int16.self))
+        }
     }
 
     /// One base-10,000 digit as its decimal digits: all four when `padded`, else without

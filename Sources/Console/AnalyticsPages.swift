@@ -113,7 +113,7 @@ struct AnalyticsPages: Sendable {
             refreshed: console.dates.format(report.refreshedAt), refreshedISO: report.refreshedAt.formatted(.iso8601),
             interval: seconds % 60 == 0 ? "\(seconds / 60) min" : "\(seconds) s",
             csv: "\(dashboard.path).csv?from=\(range.from)&to=\(range.to)", chart: chart(dashboard, report),
-            empty: report.rows.rows.isEmpty, facts: facts, hasFacts: !facts.isEmpty, tables: tables(dashboard, report))
+            empty: report.rows.isEmpty, facts: facts, hasFacts: !facts.isEmpty, tables: tables(dashboard, report))
         let model = Model(dashboards: tabs, path: dashboard.path, from: range.from, to: range.to, report: shown)
         return visit.render("admin-analytics", title: dashboard.label, model)
     }
@@ -136,8 +136,8 @@ struct AnalyticsPages: Sendable {
 
     private func chart(_ dashboard: Dashboard, _ report: Analytics.Report) -> SVGChart? {
         let rows = report.rows
-        guard !rows.rows.isEmpty else { return nil }
-        let indices = rows.rows.indices
+        guard !rows.isEmpty else { return nil }
+        let indices = rows.indices
         switch dashboard {
         case .sales:
             // One row per day of the range, in order.
@@ -174,7 +174,7 @@ struct AnalyticsPages: Sendable {
         let series = Self.distinct(rows, column).sorted()
         let slot = Dictionary(days.enumerated().map { ($1, $0) }) { first, _ in first }
         let seriesIndex = Dictionary(series.enumerated().map { ($1, $0) }) { first, _ in first }
-        let points = rows.rows.indices.compactMap { row -> SVGChart.Point? in
+        let points = rows.indices.compactMap { row -> SVGChart.Point? in
             guard let day = slot[Self.text(rows[row, "day"])], let index = seriesIndex[Self.text(rows[row, column])] else { return nil }
             return SVGChart.Point(slot: day, series: index, value: Self.integer(rows[row, figure]))
         }
@@ -185,7 +185,7 @@ struct AnalyticsPages: Sendable {
 
     private func tables(_ dashboard: Dashboard, _ report: Analytics.Report) -> [Table] {
         var tables: [Table] = []
-        if let totals = report.totals, totals.rows.count > 1 { tables.append(Self.table("Totals by method", totals, folded: false)) }
+        if let totals = report.totals, totals.count > 1 { tables.append(Self.table("Totals by method", totals, folded: false)) }
         // The hub's id only repeats its code and name.
         let rows = dashboard == .hubs ? report.rows.without("hub_id") : report.rows
         tables.append(Self.table(dashboard == .refunds ? "By reason and status" : "Every row", rows, folded: dashboard != .refunds))
@@ -194,15 +194,15 @@ struct AnalyticsPages: Sendable {
 
     /// A one-row table (a range's totals) as label and value pairs.
     static func facts(_ table: AnalyticsTable) -> [Fact]? {
-        guard table.rows.count == 1 else { return nil }
-        return table.columns.indices.map { Fact(label: Failure.label(table.columns[$0]), value: display(table.columns[$0], table.rows[0][$0])) }
+        guard table.count == 1 else { return nil }
+        return table.columns.indices.map { Fact(label: Failure.label(table.columns[$0]), value: display(table.columns[$0], table[0, table.columns[$0]])) }
     }
 
     static func table(_ title: String, _ table: AnalyticsTable, folded: Bool) -> Table {
         Table(
             title: title, columns: table.columns.map(Failure.label),
             rows: table.rows.map { row in Row(cells: zip(table.columns, row).map { display($0, $1) }) }, folded: folded,
-            count: table.rows.count)
+            count: table.count)
     }
 
     /// A figure as people read it: amounts in shillings, nothing as a dash.
@@ -226,7 +226,7 @@ struct AnalyticsPages: Sendable {
     /// The values of `column` in the order the rows first name them.
     static func distinct(_ table: AnalyticsTable, _ column: String) -> [String] {
         var seen = Set<String>()
-        return table.rows.indices.map { text(table[$0, column]) }.filter { seen.insert($0).inserted }
+        return table.indices.map { text(table[$0, column]) }.filter { seen.insert($0).inserted }
     }
 
     /// Every day of the range as `yyyy-MM-dd` (the range's days are already valid dates).

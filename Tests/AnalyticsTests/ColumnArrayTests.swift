@@ -40,6 +40,7 @@ import Testing
                 ])
             #expect(asArrays.rows[4] == [.integer(1), .null, .text("line\r\nbreak"), .integer(Int64.min), .integer(Int64(Int32.min)), .decimal("-0.05")])
             #expect(asArrays.rows[0][1] == .text("ffffffff-ffff-ffff-ffff-ffffffffffff") && asArrays.rows[0][5] == .decimal("123456789012.25"))
+            #expect(asArrays.count == 5 && asArrays.indices.allSatisfy { row in Self.columns.allSatisfy { asArrays[row, $0] == asRows[row, $0] } })
             #expect(asArrays.csv == asRows.csv)
         }
     }
@@ -56,7 +57,7 @@ import Testing
             }
 
             // Check
-            #expect(table.rows.isEmpty)
+            #expect(table.rows.isEmpty && table.isEmpty)
             #expect(table.csv == "rank,id,name,amount,count,rate\r\n")
         }
     }

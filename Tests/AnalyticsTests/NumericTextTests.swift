@@ -42,7 +42,42 @@ import Testing
     @Test(arguments: [0, 7, -1, 10, 99, 100, 1_234_567_890, -987_654_321_012, Int64.max, Int64.min])
     func anIntegerIsWrittenAsItsDecimalText(number: Int64) {
         var bytes: [UInt8] = Array("x,".utf8)
-        AnalyticsTable.Value.appendDecimal(number, to: &bytes)
+        CSV.appendDecimal(number, to: &bytes)
         #expect(String(decoding: bytes, as: UTF8.self) == "x,\(number)")
+    }
+}
+
+/// An export writes each `numeric` after the fields before it; dropping the trailing zeros of a
+/// fraction must stop at its own point.
+@Suite struct CSVDecimalTests {
+    /// A `numeric` in PostgreSQL's binary form: digit count, weight, sign, display scale, then
+    /// the base-10,000 digits.
+    static func binary(weight: Int16, negative: Bool = false, scale: Int16, digits: [Int16]) -> [UInt8] {
+        let words = [Int16(digits.count), weight, Int16(bitPattern: negative ? 0x4000 : 0), scale] + digits
+        return words.flatMap { word in withUnsafeBytes(of: word.bigEndian, Array.init) }
+    }
+
+    @Test(arguments: [
+        (binary(weight: 0, scale: 1, digits: [10, 5000]), "10.5"),
+        (binary(weight: 0, scale: 4, digits: []), "0"),
+        (binary(weight: 1, scale: 0, digits: [100, 0]), "1000000"),
+        (binary(weight: -1, negative: true, scale: 2, digits: [500]), "-0.05"),
+        (binary(weight: 0, scale: 2, digits: [20]), "20"),
+    ])
+    func aDecimalIsWrittenAfterTheFieldsBeforeIt(bytes: [UInt8], text: String) {
+        var line = Array("0,10,".utf8)
+        let written = bytes.withUnsafeBytes { NumericText.append(binary: $0, to: &line) }
+        #expect(written && String(decoding: line, as: UTF8.self) == "0,10,\(text)")
+    }
+
+    @Test func bytesThatAreNotANumericWriteNothing() {
+        var line = Array("0,".utf8)
+        let nan = Self.binary(weight: 0, scale: 0, digits: []).enumerated().map { $0.offset == 4 ? 0xC0 : $0.element }
+        let short = Array(Self.binary(weight: 0, scale: 0, digits: [5]).dropLast())
+        let bigDigit = Self.binary(weight: 0, scale: 0, digits: [10_000])
+        for bytes in [nan, short, bigDigit, []] {
+            #expect(!bytes.withUnsafeBytes { NumericText.append(binary: $0, to: &line) })
+        }
+        #expect(line == Array("0,".utf8))
     }
 }
