@@ -129,7 +129,7 @@ struct AnalyticsPages: Sendable {
                 .contentType: "text/csv; charset=utf-8",
                 .contentDisposition: "attachment; filename=\"\(dashboard.rawValue)-\(range.from)-to-\(range.to).csv\"",
             ],
-            body: .init(byteBuffer: ByteBuffer(string: report.rows.csv)))
+            body: .init(byteBuffer: ByteBuffer(bytes: report.rows.csv)))
     }
 
     // MARK: Charts

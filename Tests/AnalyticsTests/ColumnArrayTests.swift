@@ -58,7 +58,7 @@ import Testing
 
             // Check
             #expect(table.rows.isEmpty && table.isEmpty)
-            #expect(table.csv == "rank,id,name,amount,count,rate\r\n")
+            #expect(String(decoding: table.csv, as: UTF8.self) == "rank,id,name,amount,count,rate\r\n")
         }
     }
 }
