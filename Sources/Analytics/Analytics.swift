@@ -236,21 +236,20 @@ public struct Analytics: Sendable {
         if let after = page?.after {
             conditions.append("(t.sales_cents, t.product_id) < (\(statement.bind(after.key)), \(statement.bind(after.id)))")
         }
-        let limit = statement.limit(page)
+        let order = "ORDER BY t.sales_cents DESC, t.product_id DESC"
+        // A page is cut before the names are joined: thousands of products rank, a page shows.
+        // An export joins every row, sorted once.
+        let cut = page.map { " \(order)\(statement.limit($0))" } ?? ""
         let table = try await statement.table(
             productColumns,
             """
             WITH totals AS (\(totals)),
-            -- The page is cut before the names are joined: thousands of products rank, a page shows.
-            ranked AS (
-                SELECT * FROM totals t WHERE \(conditions.joined(separator: " AND "))
-                ORDER BY t.sales_cents DESC, t.product_id DESC\(limit)
-            )
+            ranked AS (SELECT * FROM totals t WHERE \(conditions.joined(separator: " AND "))\(cut))
             SELECT p.id, p.name, m.id, m.business_name, t.units_sold, t.sales_cents, t.units_delivered, t.revenue_cents,
                    t.refunded_units, t.refunds_cents, t.review_count,
                    CASE WHEN t.review_count > 0 THEN round(t.rating_total::numeric / t.review_count, 2) END
             FROM ranked t JOIN products p ON p.id = t.product_id JOIN merchants m ON m.id = p.merchant_id
-            ORDER BY t.sales_cents DESC, t.product_id DESC
+            \(order)
             """, page: page, on: connection, logger: logger)
         return try paged(table, page) { row in
             guard let sales = table[row, "sales_cents"].integer, let id = table[row, "product_id"].text.flatMap(UUID.init(uuidString:))

@@ -94,19 +94,11 @@ public struct AnalyticsTable: Sendable, Equatable {
     public var csv: [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity((count + 1) * columns.count * 12)
-        for (index, column) in columns.enumerated() {
-            if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            CSV.appendField(column, to: &bytes)
-        }
-        CSV.endLine(&bytes)
+        CSV.appendLine(fields: columns.count, to: &bytes) { CSV.appendField(columns[$0], to: &$1) }
         switch storage {
         case .rows(let rows):
             for row in rows {
-                for (index, value) in row.enumerated() {
-                    if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                    value.appendCSV(to: &bytes)
-                }
-                CSV.endLine(&bytes)
+                CSV.appendLine(fields: row.count, to: &bytes) { row[$0].appendCSV(to: &$1) }
             }
         case .arrays(let arrays): arrays.appendCSV(to: &bytes)
         }

@@ -35,7 +35,12 @@ enum CSV {
         }
     }
 
-    static func endLine(_ bytes: inout [UInt8]) {
+    /// One line of `count` fields, each written by `field` given its index; CRLF at its end.
+    static func appendLine(fields count: Int, to bytes: inout [UInt8], _ field: (Int, inout [UInt8]) -> Void) {
+        for index in 0..<count {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            field(index, &bytes)
+        }
         bytes.append(UInt8(ascii: "\r"))
         bytes.append(UInt8(ascii: "\n"))
     }

@@ -65,15 +65,11 @@ struct ColumnArrays: Sendable {
         bytes.withUnsafeBytes { all in
             spans.withUnsafeBufferPointer { spans in
                 kinds.withUnsafeBufferPointer { kinds in
-                    var element = 0
-                    for _ in 0..<count {
-                        for column in kinds.indices {
-                            if column > 0 { out.append(UInt8(ascii: ",")) }
-                            let span = spans[element]
-                            element += 1
+                    for row in 0..<count {
+                        CSV.appendLine(fields: kinds.count, to: &out) { column, out in
+                            let span = spans[row * kinds.count + column]
                             if span.length >= 0 { kinds[column].appendCSV(UnsafeRawBufferPointer(rebasing: all[span.range]), to: &out) }
                         }
-                        CSV.endLine(&out)
                     }
                 }
             }
