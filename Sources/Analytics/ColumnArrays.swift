@@ -80,6 +80,7 @@ struct ColumnArrays: Sendable {
     /// appended to `bytes`.
     private static func elements(of cell: PostgresCell, into bytes: inout [UInt8]) throws -> (AnalyticsTable.Value.Binary, [Span]) {
         let malformed = AnalyticsError.malformedValue(column: cell.columnName)
+        // A null array has no elements, so how they would be written never matters.
         guard var array = cell.bytes else { return (.text, []) }
         guard cell.format == .binary, let (dimensions, _, element) = array.readMultipleIntegers(endianness: .big, as: (Int32, Int32, UInt32).self)
         else { throw malformed }
