@@ -42,4 +42,4 @@ if [ "$DARAJA_BASE_URL" = "http://127.0.0.1:8090" ]; then
     trap 'kill "$SIMULATOR" 2>/dev/null || true' EXIT
 fi
 log "serving on http://127.0.0.1:$PORT (Ctrl-C stops; scripts/run.sh --stop stops PostgreSQL)"
-"$BIN_DIR/hubroute" serve
+GLIBC_TUNABLES="$HUBROUTE_MALLOC_TUNABLES" "$BIN_DIR/hubroute" serve

@@ -85,30 +85,45 @@ def cmd_customers(args):
 
 # ---------------------------------------------------------------- measure
 
-def proc_cpu(pid, children_too=False):
+def proc_stat(pid):
+    """The fields of /proc/PID/stat after the command name: fields[0] is field 3 (the state)."""
     with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    # fields[0] is the state (field 3); utime, stime, cutime, cstime are fields 14-17.
+        return f.read().rsplit(")", 1)[1].split()
+
+
+def proc_cpu(pid, children_too=False):
+    fields = proc_stat(pid)
+    # utime, stime, cutime, cstime are fields 14-17.
     ticks = int(fields[11]) + int(fields[12])
     if children_too:
         ticks += int(fields[13]) + int(fields[14])
     return ticks / CLOCK_TICKS
 
 
-def postgres_cpu(postmaster):
-    """CPU of the postmaster, its live children and (through cutime) its ended children."""
-    total = proc_cpu(postmaster, children_too=True)
+def proc_page_faults(pid, children_too=False):
+    """Minor page faults (field 10; field 11 for ended children): memory the kernel handed the
+    process afresh, page by page."""
+    fields = proc_stat(pid)
+    return int(fields[7]) + (int(fields[8]) if children_too else 0)
+
+
+def postgres_total(postmaster, reading):
+    """`reading` of the postmaster, its live children and (through its children's fields) its
+    ended children."""
+    total = reading(postmaster, children_too=True)
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-            if int(stat.rsplit(")", 1)[1].split()[1]) == postmaster:
-                total += proc_cpu(int(entry))
+            if int(proc_stat(entry)[1]) == postmaster:
+                total += reading(int(entry))
         except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
             pass
     return total
+
+
+def postgres_cpu(postmaster):
+    return postgres_total(postmaster, proc_cpu)
 
 
 def vm_hwm_mb(pid):
@@ -173,6 +188,8 @@ def measure(args, command):
     if args.service_pid:
         reset_hwm(args.service_pid)
     before = {"service": proc_cpu(args.service_pid) if args.service_pid else 0.0, "postgres": postgres_cpu(postmaster),
+              "service_faults": proc_page_faults(args.service_pid) if args.service_pid else 0,
+              "postgres_faults": postgres_total(postmaster, proc_page_faults),
               "switches": context_switches(args.service_pid) if args.service_pid else 0,
               "children": resource.getrusage(resource.RUSAGE_CHILDREN), "db": pg_counters(args.db, args.database)}
     started = time.monotonic()
@@ -190,6 +207,10 @@ def measure(args, command):
         "machine_steal_pct": round(100 * (steal_after - steal_before) / max(1, total_after - total_before), 2),
         "service_cpu_s": round((proc_cpu(args.service_pid) if args.service_pid else 0.0) - before["service"], 3),
         "postgres_cpu_s": round(postgres_cpu(postmaster) - before["postgres"], 3),
+        # Pages the kernel handed out afresh: an allocator giving memory back and taking it again
+        # shows here (README, "Deployment", glibc's allocator).
+        "service_page_faults": (proc_page_faults(args.service_pid) - before["service_faults"]) if args.service_pid else None,
+        "postgres_page_faults": postgres_total(postmaster, proc_page_faults) - before["postgres_faults"],
         "driver_cpu_s": round(children.ru_utime + children.ru_stime - before["children"].ru_utime - before["children"].ru_stime, 3),
         "service_peak_rss_mb": vm_hwm_mb(args.service_pid) if args.service_pid else None,
         "service_context_switches": (context_switches(args.service_pid) - before["switches"]) if args.service_pid else None,

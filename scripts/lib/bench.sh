@@ -92,7 +92,7 @@ bench_start_service() {
     # Started from the run folder, so no .env of the work tree applies.
     (cd "$BENCH_RUN_DIR" && exec env APP_ENV=development HOST=127.0.0.1 PORT="$BENCH_HTTP_PORT" DATABASE_URL="$BENCH_DB_URL" \
         DATABASE_POOL_SIZE="$BENCH_POOL_SIZE" JOB_WORKERS=0 BCRYPT_COST=4 ACCESS_TOKEN_TTL_SECONDS=86400 \
-        AUTH_RATE_LIMIT_PER_IP=100000 AUTH_RATE_LIMIT_PER_EMAIL=1000 \
+        AUTH_RATE_LIMIT_PER_IP=100000 AUTH_RATE_LIMIT_PER_EMAIL=1000 GLIBC_TUNABLES="$HUBROUTE_MALLOC_TUNABLES" \
         "$BENCH_BIN/hubroute" serve >"$BENCH_RUN_DIR/service.log" 2>&1) &
     BENCH_SERVICE_PID=$!
     local tries=0
