@@ -33,8 +33,8 @@ pg_bin() {
 # (deploy/ sets the same in production). By default glibc hands large freed blocks back to the
 # kernel (unmapping them, or trimming the heap's top) and the next statement faults them in again
 # page by page: a year's product export cost PostgreSQL about 1,400 page faults, a fifth of its
-# time, and the service about 500. Blocks under 16 MB taken from the heap, and up to 32 MB of free
-# heap kept, and neither faults at all after its first requests. A process keeps, at most, the
+# time, and the service about 500. With blocks under 16 MB taken from the heap and up to 32 MB of
+# free heap kept, neither faults after its first requests. A process keeps, at most, the
 # largest working set it has had, up to 32 MB (per allocator arena). Set it empty to run both
 # with glibc's defaults (to compare).
 HUBROUTE_MALLOC_TUNABLES=${HUBROUTE_MALLOC_TUNABLES-glibc.malloc.mmap_threshold=16777216:glibc.malloc.trim_threshold=33554432}
